@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createLogger } from '../../platform/logger.ts';
+import { freePort } from '../../platform/ports.ts';
+import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
+import { startDevServer } from '../../platform/temporal/dev-server.ts';
+import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
+import { applyMigrations } from '../../platform/database/migrate.ts';
+import { WORKFLOWS_PATH } from '../../platform/temporal/workflows-path.ts';
+import { TEMPLATE_DATABASE } from '../support/database.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalCliPath: string;
+    /** Superuser URL of the run's PostgreSQL, on the `postgres` database. */
+    postgresAdminUrl: string;
+    /** A pre-bundled workflow bundle, so each test's Worker skips webpack. */
+    workflowBundlePath: string;
+  }
+}
+
+/**
+ * One real Temporal dev server and one real PostgreSQL for the whole run (one server avoids
+ * start-up races between files); each test file gets its own database and task queue.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const logger = createLogger(process.env.ECOC_TEST_LOG_LEVEL ?? 'warn');
+  const workDir = mkdtempSync(join(tmpdir(), 'ecoc-test-'));
+  const temporalCliPath = await resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
+  const [temporal, postgres, bundle] = await Promise.all([
+    startDevServer({
+      executable: temporalCliPath,
+      port: await freePort(),
+      namespace: 'default',
+      logger: logger.child({ component: 'temporal' }),
+      readyTimeoutMs: 120_000,
+    }),
+    startEmbeddedPostgres({ dir: join(workDir, 'postgres'), port: await freePort(), database: TEMPLATE_DATABASE, logger: logger.child({ component: 'postgres' }) }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } }),
+  ]);
+  await applyMigrations(postgres.url);
+  const workflowBundlePath = join(workDir, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+
+  project.provide('temporalAddress', temporal.address);
+  project.provide('temporalCliPath', temporalCliPath);
+  project.provide('postgresAdminUrl', postgres.url.replace(/\/[^/]+$/, '/postgres'));
+  project.provide('workflowBundlePath', workflowBundlePath);
+
+  return async () => {
+    await Promise.allSettled([temporal.stop(), postgres.stop()]);
+    rmSync(workDir, { recursive: true, force: true });
+  };
+}
