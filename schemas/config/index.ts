@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { destinationsConfigSchema } from './destinations.ts';
+import { lifecycleConfigSchema } from './lifecycle.ts';
 import { platformConfigSchema } from './platform.ts';
+import { signingConfigSchema } from './signing.ts';
 
 /**
  * The whole configuration, read from environment variables. Each concern adds its own section
  * file here; the names follow the `ECOC_` convention (ecosystem names where they exist).
  */
-export const configSchema = platformConfigSchema;
+export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape);
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,65 @@
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Database } from '../platform/database/prisma.ts';
+import type { VehicleRecord } from '../schemas/vehicle-record.ts';
+import { certificateWorkflowId, submitDataUpdate } from '../workflows/certificate/definitions.ts';
+import type { Actor, CertificateState, DataVersionRef, ReviewPolicy } from '../workflows/certificate/types.ts';
+import type { certificateWorkflow } from '../workflows/certificate/workflow.ts';
+import { storeDataVersion } from './store.ts';
+
+export interface IngestContext {
+  db: Database;
+  client: Client;
+  taskQueue: string;
+  review: ReviewPolicy;
+}
+
+export interface IngestResult {
+  certificateId: string;
+  dataVersion: number;
+  /** `created`: a new certificate; `corrected`: new data for an existing one; `unchanged`: same data again. */
+  outcome: 'created' | 'corrected' | 'unchanged';
+  status: CertificateState['status'];
+}
+
+/**
+ * One path for every source (ERP file, API, CLI): store the data version, then start the
+ * certificate workflow or hand it the new version in one update-with-start. The workflow id is
+ * derived from VIN and stage, so a vehicle can never get a second certificate, and a retried
+ * call after a crash re-sends the same version, which the workflow accepts as a no-op.
+ */
+export async function ingestVehicle(
+  context: IngestContext,
+  record: VehicleRecord,
+  actor: Actor,
+  source: DataVersionRef['source'],
+): Promise<IngestResult> {
+  const certificateId = certificateWorkflowId(record.vin, record.stage);
+  const stored = await storeDataVersion(context.db, certificateId, record, { source, submittedBy: actor.id });
+  const ref: DataVersionRef = { dataVersion: stored.dataVersion, dataHash: stored.dataHash, by: actor, source };
+  const state = await context.client.workflow.executeUpdateWithStart(submitDataUpdate, {
+    args: [ref],
+    startWorkflowOperation: new WithStartWorkflowOperation<typeof certificateWorkflow>('certificateWorkflow', {
+      workflowId: certificateId,
+      taskQueue: context.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [
+        {
+          certificateId,
+          vin: record.vin,
+          stage: record.stage,
+          manufacturerId: record.manufacturerId,
+          typeApprovalNumber: record.typeApprovalNumber,
+          destination: record.destination,
+          data: ref,
+          review: context.review,
+        },
+      ],
+    }),
+  });
+  return {
+    certificateId,
+    dataVersion: stored.dataVersion,
+    outcome: stored.unchanged ? 'unchanged' : stored.created ? 'created' : 'corrected',
+    status: state.status,
+  };
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../platform/config.ts';
+import { startInfrastructure } from '../platform/infrastructure.ts';
+import { startApplication } from '../platform/application.ts';
+import { createLogger } from '../platform/logger.ts';
+import { applyMigrations } from '../platform/database/migrate.ts';
+import { resolveTemporalCli } from '../platform/temporal/cli-binary.ts';
+import { stopOnSignals } from '../platform/shutdown.ts';
+
+/** `start`, `worker`, `api`: run the stack or one of its roles until SIGINT/SIGTERM. */
+export function registerRunCommands(program: Command): void {
+  program
+    .command('start')
+    .description('Start the whole stack: Temporal dev server (with UI), PostgreSQL, migrations, worker and API (embedded unless TEMPORAL_ADDRESS / DATABASE_URL are set)')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.ECOC_LOG_LEVEL);
+      const infrastructure = await startInfrastructure(config, logger);
+      const application = await startApplication(config, infrastructure, logger, { worker: true, api: true }).catch(async (error: unknown) => {
+        await infrastructure.stop();
+        throw error;
+      });
+      stopOnSignals(async () => {
+        await application.stop();
+        await infrastructure.stop();
+      }, logger);
+      logger.info(
+        { api: application.api?.url, temporalUi: infrastructure.temporalUiUrl ?? 'external server', temporal: infrastructure.temporalAddress },
+        'ecoc-hub is running (Ctrl-C stops everything)',
+      );
+    });
+
+  for (const role of ['worker', 'api'] as const) {
+    program
+      .command(role)
+      .description(`Run only the ${role} against TEMPORAL_ADDRESS and DATABASE_URL (production topology)`)
+      .action(async () => {
+        const config = loadConfig();
+        const logger = createLogger(config.ECOC_LOG_LEVEL);
+        if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
+          throw new Error(`ecoc ${role} needs TEMPORAL_ADDRESS and DATABASE_URL; use \`ecoc start\` for the embedded stack`);
+        }
+        if (role === 'worker') await applyMigrations(config.DATABASE_URL, logger.child({ component: 'migrate' }));
+        const application = await startApplication(
+          config,
+          { temporalAddress: config.TEMPORAL_ADDRESS, databaseUrl: config.DATABASE_URL },
+          logger,
+          { worker: role === 'worker', api: role === 'api' },
+        );
+        stopOnSignals(application.stop, logger);
+      });
+  }
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations to DATABASE_URL')
+    .action(async () => {
+      const config = loadConfig();
+      if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
+      const result = await applyMigrations(config.DATABASE_URL, createLogger(config.ECOC_LOG_LEVEL));
+      console.log(`applied ${result.applied.length} migration(s); ${result.alreadyApplied.length} already applied`);
+    });
+
+  program
+    .command('temporal-cli')
+    .description('Print the path of the Temporal CLI, building or downloading it if needed')
+    .action(async () => {
+      const config = loadConfig();
+      console.log(await resolveTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, logger: createLogger(config.ECOC_LOG_LEVEL) }));
+    });
+}

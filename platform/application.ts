@@ -1,0 +1,79 @@
+import { Client, Connection } from '@temporalio/client';
+import { createActivities } from '../activities/index.ts';
+import { createApp } from '../api/app.ts';
+import { listen, type RunningApi } from '../api/server.ts';
+import type { Config } from '../schemas/config/index.ts';
+import type { ReviewPolicy } from '../workflows/certificate/types.ts';
+import { createDatabase, type Database } from './database/prisma.ts';
+import type { Logger } from './logger.ts';
+import { databaseProbe, temporalProbe, workerProbe } from './readiness.ts';
+import { startWorker, type RunningWorker } from './temporal/worker.ts';
+
+export interface ApplicationRoles {
+  worker: boolean;
+  api: boolean;
+}
+
+export interface Application {
+  db: Database;
+  client: Client;
+  worker?: RunningWorker | undefined;
+  api?: RunningApi | undefined;
+  stop(): Promise<void>;
+}
+
+export function reviewPolicy(config: Config): ReviewPolicy {
+  return {
+    escalateAfterMs: config.ECOC_REVIEW_ESCALATE_AFTER,
+    expireAfterMs: config.ECOC_REVIEW_EXPIRE_AFTER,
+    escalationOwner: config.ECOC_REVIEW_ESCALATION_OWNER,
+  };
+}
+
+/** The app's own processes (worker and/or API) on top of running Temporal and PostgreSQL. */
+export async function startApplication(
+  config: Config,
+  servers: { temporalAddress: string; databaseUrl: string },
+  logger: Logger,
+  roles: ApplicationRoles,
+): Promise<Application> {
+  const db = createDatabase(servers.databaseUrl);
+  const connection = await Connection.connect({ address: servers.temporalAddress });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  let worker: RunningWorker | undefined;
+  let api: RunningApi | undefined;
+  const stop = async () => {
+    await api?.stop();
+    await worker?.stop();
+    await connection.close();
+    await db.$disconnect();
+  };
+  try {
+    if (roles.worker) {
+      worker = await startWorker({
+        address: servers.temporalAddress,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.ECOC_TASK_QUEUE,
+        activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config }),
+        logger: logger.child({ component: 'worker' }),
+      });
+      logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');
+    }
+    if (roles.api) {
+      const app = createApp({
+        logger: logger.child({ component: 'api' }),
+        readinessProbes: {
+          temporal: temporalProbe(client),
+          database: databaseProbe(db),
+          worker: workerProbe(client, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE),
+        },
+      });
+      api = await listen(app, config.ECOC_API_HOST, config.ECOC_API_PORT);
+      logger.info({ url: api.url }, 'API listening');
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { db, client, worker, api, stop };
+}

@@ -1,0 +1,1 @@
+export { certificateWorkflow } from './certificate/workflow.ts';
