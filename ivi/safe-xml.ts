@@ -1,0 +1,111 @@
+import { ParseOption, XmlCData, XmlDocument, XmlElement, XmlEntityReference, XmlParseError, XmlText } from 'libxml2-wasm';
+
+/**
+ * Hardened XML parsing for documents from outside (imported certificates, VECTO files, uploads).
+ * Policy: no DOCTYPE at all (IVI and VECTO never need one), so no external entities, no external
+ * DTD, no entity expansion; no network; input size capped before parsing. libxml2 additionally
+ * refuses entity amplification and deep nesting on its own.
+ */
+
+/** IVI messages are ~20 KB and VECTO files a few MB; 10 MiB leaves room without inviting abuse. */
+export const DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024;
+
+export interface SafeXmlOptions {
+  /** Upper bound of the input in bytes (UTF-8 for strings). */
+  maxBytes?: number;
+  /** Named in error messages, e.g. a file name. */
+  source?: string;
+}
+
+export class UnsafeXmlError extends Error {
+  override name = 'UnsafeXmlError';
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+// No NOENT (entity substitution), no DTDLOAD/DTDATTR/DTDVALID, no XInclude.
+const PARSE_OPTIONS = ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_SYS_CATALOG;
+
+function byteLength(input: string | Uint8Array): number {
+  return typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+}
+
+/** The prolog, up to the root element, is where a DOCTYPE would sit. */
+function prologHasDoctype(input: string | Uint8Array): boolean {
+  const head = typeof input === 'string' ? input.slice(0, 64 * 1024) : Buffer.from(input.subarray(0, 64 * 1024)).toString('latin1');
+  const root = head.search(/<[A-Za-z_]/);
+  return /<!DOCTYPE/i.test(root === -1 ? head : head.slice(0, root));
+}
+
+/**
+ * Parses untrusted XML into a libxml2 document; the caller must `dispose()` it. Prefer
+ * `parseUntrustedXml` unless you need libxml2 itself (XSD validation).
+ */
+export function parseUntrustedXmlDocument(input: string | Uint8Array, options: SafeXmlOptions = {}): XmlDocument {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
+  const where = options.source ? ` in ${options.source}` : '';
+  const size = byteLength(input);
+  if (size > maxBytes) throw new UnsafeXmlError(`XML rejected${where}: ${size} bytes exceeds the limit of ${maxBytes} bytes`);
+  const doctypeRefused = `XML rejected${where}: DOCTYPE declarations are not allowed (no DTDs, external entities or entity expansion)`;
+  if (prologHasDoctype(input)) throw new UnsafeXmlError(doctypeRefused);
+  let doc: XmlDocument;
+  try {
+    doc = typeof input === 'string' ? XmlDocument.fromString(input, { option: PARSE_OPTIONS }) : XmlDocument.fromBuffer(input, { option: PARSE_OPTIONS });
+  } catch (error) {
+    if (error instanceof XmlParseError) {
+      const first = error.details[0];
+      const message = first ? first.message.trim() : error.message;
+      throw new UnsafeXmlError(`XML is not well-formed${where}${first ? ` (line ${first.line})` : ''}: ${message}`, first?.line);
+    }
+    throw error;
+  }
+  // Backstop for encodings the prolog scan cannot read (e.g. UTF-16).
+  if (doc.dtd !== null) {
+    doc.dispose();
+    throw new UnsafeXmlError(doctypeRefused);
+  }
+  return doc;
+}
+
+/** A parsed element as plain data, detached from libxml2. */
+export interface XmlNodeData {
+  /** Local name. */
+  name: string;
+  /** Namespace URI, '' when none. */
+  namespace: string;
+  /** Unqualified attributes by local name; namespaced ones in Clark notation `{uri}local`. */
+  attributes: Record<string, string>;
+  children: XmlNodeData[];
+  /** Concatenated direct text and CDATA content (whitespace kept). */
+  text: string;
+  line: number;
+}
+
+function toData(element: XmlElement): XmlNodeData {
+  const attributes: Record<string, string> = {};
+  for (const attr of element.attrs) {
+    attributes[attr.namespaceUri ? `{${attr.namespaceUri}}${attr.name}` : attr.name] = attr.value;
+  }
+  const children: XmlNodeData[] = [];
+  let text = '';
+  for (let node = element.firstChild; node; node = node.next) {
+    if (node instanceof XmlElement) children.push(toData(node));
+    else if (node instanceof XmlText || node instanceof XmlCData) text += node.content;
+    else if (node instanceof XmlEntityReference) throw new UnsafeXmlError(`XML rejected: entity reference at line ${node.line}`, node.line);
+  }
+  return { name: element.name, namespace: element.namespaceUri, attributes, children, text, line: element.line };
+}
+
+/** Parses untrusted XML (see the policy above) and returns its root element as plain data. */
+export function parseUntrustedXml(input: string | Uint8Array, options: SafeXmlOptions = {}): XmlNodeData {
+  const doc = parseUntrustedXmlDocument(input, options);
+  try {
+    return toData(doc.root);
+  } finally {
+    doc.dispose();
+  }
+}
