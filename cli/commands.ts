@@ -6,6 +6,7 @@ import { createLogger } from '../platform/logger.ts';
 import { applyMigrations } from '../platform/database/migrate.ts';
 import { resolveTemporalCli } from '../platform/temporal/cli-binary.ts';
 import { stopOnSignals } from '../platform/shutdown.ts';
+import { assertPortsFree } from '../platform/ports.ts';
 
 /** `start`, `worker`, `api`: run the stack or one of its roles until SIGINT/SIGTERM. */
 export function registerRunCommands(program: Command): void {
@@ -15,6 +16,17 @@ export function registerRunCommands(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.ECOC_LOG_LEVEL);
+      // Check every port up front, so a busy one stops us before anything is started.
+      await assertPortsFree([
+        ...(config.TEMPORAL_ADDRESS
+          ? []
+          : [
+              { port: config.ECOC_TEMPORAL_PORT, purpose: 'Temporal frontend (ECOC_TEMPORAL_PORT)' },
+              { port: config.ECOC_TEMPORAL_UI_PORT, purpose: 'Temporal Web UI (ECOC_TEMPORAL_UI_PORT)' },
+            ]),
+        ...(config.DATABASE_URL ? [] : [{ port: config.ECOC_POSTGRES_PORT, purpose: 'embedded PostgreSQL (ECOC_POSTGRES_PORT)' }]),
+        { port: config.ECOC_API_PORT, host: config.ECOC_API_HOST, purpose: 'API (ECOC_API_PORT)' },
+      ]);
       const infrastructure = await startInfrastructure(config, logger);
       const application = await startApplication(config, infrastructure, logger, { worker: true, api: true }).catch(async (error: unknown) => {
         await infrastructure.stop();

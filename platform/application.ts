@@ -40,11 +40,13 @@ export async function startApplication(
   const db = createDatabase(servers.databaseUrl);
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const probeConnection = Connection.lazy({ address: servers.temporalAddress, interceptors: [] });
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
   const stop = async () => {
     await api?.stop();
     await worker?.stop();
+    await probeConnection.close();
     await connection.close();
     await db.$disconnect();
   };
@@ -63,9 +65,9 @@ export async function startApplication(
       const app = createApp({
         logger: logger.child({ component: 'api' }),
         readinessProbes: {
-          temporal: temporalProbe(client),
+          temporal: temporalProbe(probeConnection),
           database: databaseProbe(db),
-          worker: workerProbe(client, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE),
+          worker: workerProbe(probeConnection, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE),
         },
       });
       api = await listen(app, config.ECOC_API_HOST, config.ECOC_API_PORT);

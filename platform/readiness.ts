@@ -1,6 +1,9 @@
-import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import type { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type { Database } from './database/prisma.ts';
+
+// CommonJS package: named ESM imports fail under plain Node.
+const { temporal } = proto;
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -38,9 +41,13 @@ async function withTimeout(probe: ReadinessProbe, timeoutMs: number): Promise<Re
   }
 }
 
-export function temporalProbe(client: Client): ReadinessProbe {
+/**
+ * Temporal probes use a connection without the SDK's retry interceptor: a probe must answer
+ * "down" within its deadline, not keep retrying in the background.
+ */
+export function temporalProbe(connection: Connection): ReadinessProbe {
   return async () => {
-    const info = await client.workflowService.getSystemInfo({});
+    const info = await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
     return { ok: true, detail: `server ${info.serverVersion || 'reachable'}` };
   };
 }
@@ -53,13 +60,15 @@ export function databaseProbe(db: Database): ReadinessProbe {
 }
 
 /** A worker is ready when it polls the task queue (seen by the server within the last minute). */
-export function workerProbe(client: Client, namespace: string, taskQueue: string): ReadinessProbe {
+export function workerProbe(connection: Connection, namespace: string, taskQueue: string): ReadinessProbe {
   return async () => {
-    const response = await client.workflowService.describeTaskQueue({
-      namespace,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
+    const response = await connection.withDeadline(Date.now() + 2_000, () =>
+      connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }),
+    );
     const recent = (response.pollers ?? []).filter((poller) => {
       const seconds = Number(poller.lastAccessTime?.seconds ?? 0);
       return Date.now() / 1000 - seconds < 60;

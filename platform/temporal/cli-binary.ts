@@ -16,6 +16,8 @@ export interface TemporalCliOptions {
   logger?: Logger;
   /** Environment used to search PATH (tests pass a reduced one). */
   env?: NodeJS.ProcessEnv;
+  /** The Go toolchain; found on PATH or in /usr/local/go by default, `null` for none. */
+  goBinary?: string | null;
 }
 
 export class TemporalCliNotFoundError extends Error {
@@ -61,7 +63,7 @@ export async function resolveTemporalCli(options: TemporalCliOptions = {}): Prom
   if (isExecutable(cached)) return cached;
   attempts.push(`cache ${cached}: not present`);
 
-  const go = findOnPath('go', env.PATH ?? '') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = options.goBinary === undefined ? findGo(env) : options.goBinary;
   if (go) {
     log?.info({ module: CLI_MODULE, into: buildDir }, 'building the Temporal CLI with go install (first time only, takes minutes)');
     mkdirSync(buildDir, { recursive: true });
@@ -93,6 +95,10 @@ async function sdkDownload(downloadDir: string): Promise<string | undefined> {
   return readdirSync(downloadDir)
     .map((name) => join(downloadDir, name))
     .find((path) => statSync(path).isFile() && isExecutable(path));
+}
+
+function findGo(env: NodeJS.ProcessEnv): string | undefined {
+  return findOnPath('go', env.PATH ?? '') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 
 function isExecutable(path: string): boolean {

@@ -48,6 +48,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...devServerSearchAttributeFlags(),
   ];
   const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never leave a server behind when this process ends without a clean stop.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const tail: string[] = [];
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {

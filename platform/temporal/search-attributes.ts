@@ -1,7 +1,10 @@
 import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
 import { ecocSearchAttributes } from '../../workflows/search-attributes.ts';
+
+// CommonJS package: named ESM imports fail under plain Node.
+const { temporal } = proto;
 
 const cliTypeName: Record<string, string> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',

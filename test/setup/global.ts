@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -30,8 +30,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const logger = createLogger(process.env.ECOC_TEST_LOG_LEVEL ?? 'warn');
   const workDir = mkdtempSync(join(tmpdir(), 'ecoc-test-'));
+  chmodSync(workDir, 0o755); // PostgreSQL runs as user postgres when the tests run as root
   const temporalCliPath = await resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger });
-  const [temporal, postgres, bundle] = await Promise.all([
+  const started = await Promise.allSettled([
     startDevServer({
       executable: temporalCliPath,
       port: await freePort(),
@@ -42,6 +43,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     startEmbeddedPostgres({ dir: join(workDir, 'postgres'), port: await freePort(), database: TEMPLATE_DATABASE, logger: logger.child({ component: 'postgres' }) }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } }),
   ]);
+  const teardown = async () => {
+    await Promise.allSettled(started.map((result) => (result.status === 'fulfilled' && 'stop' in result.value ? result.value.stop() : undefined)));
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    await teardown();
+    throw failure.reason;
+  }
+  const [temporal, postgres, bundle] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
+    Awaited<ReturnType<typeof startDevServer>>,
+    Awaited<ReturnType<typeof startEmbeddedPostgres>>,
+    Awaited<ReturnType<typeof bundleWorkflowCode>>,
+  ];
   await applyMigrations(postgres.url);
   const workflowBundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
@@ -51,8 +66,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('postgresAdminUrl', postgres.url.replace(/\/[^/]+$/, '/postgres'));
   project.provide('workflowBundlePath', workflowBundlePath);
 
-  return async () => {
-    await Promise.allSettled([temporal.stop(), postgres.stop()]);
-    rmSync(workDir, { recursive: true, force: true });
-  };
+  return teardown;
 }
