@@ -78,6 +78,7 @@ export function registerRunCommands(program: Command): void {
     .description('Print the path of the Temporal CLI, building or downloading it if needed')
     .action(async () => {
       const config = loadConfig();
-      console.log(await resolveTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, logger: createLogger(config.ECOC_LOG_LEVEL) }));
+      // Logs go to stderr: stdout carries only the path, for scripts.
+      console.log(await resolveTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, logger: createLogger(config.ECOC_LOG_LEVEL, 2) }));
     });
 }
