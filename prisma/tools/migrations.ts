@@ -34,10 +34,8 @@ export interface CreatedMigration {
 }
 
 export interface MigrationStatus extends DiagnoseMigrationHistoryOutput {
-  /** True when the database has every local migration, none failed or edited, and its schema matches them. */
+  /** True when the database has applied exactly the local migrations, none failed or edited since. */
   upToDate: boolean;
-  /** What the database schema has beyond the migrations (empty when it matches). */
-  drift: string;
 }
 
 export class MigrationToolError extends Error {
@@ -74,25 +72,17 @@ export async function createMigration(options: MigrationSource & { name: string;
 
 /**
  * What `prisma migrate status` reports for a live database: its `_prisma_migrations` history
- * against the local migrations, and whether its schema matches what they build.
+ * against the local migrations (applied, failed, edited since applied). Like Prisma's command it
+ * does not compare schemas: adapter-pg 7.10 cannot read the `"char"` catalog columns the engine
+ * introspects, so live-schema diffs fail through it.
  */
 export async function migrationStatus(options: { migrationsDir: string; schemaPath: string; databaseUrl: string }): Promise<MigrationStatus> {
   const migrationsList = readMigrationList(options.migrationsDir);
   return withSchemaEngine({ schemaFiles: [readSchema(options.schemaPath)], databaseUrl: options.databaseUrl }, async (engine) => {
     const history = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: NO_FILTERS });
-    // The engine reaches the database through the adapter; the url only selects the target kind.
-    const diff = await engine.diff({
-      from: { tag: 'migrations', ...migrationsList },
-      to: { tag: 'url', url: options.databaseUrl },
-      script: false,
-      exitCode: true,
-      filters: NO_FILTERS,
-    });
-    const inSync = diff.exitCode === 0;
     return {
       ...history,
-      upToDate: history.hasMigrationsTable && history.history === null && history.failedMigrationNames.length === 0 && history.editedMigrationNames.length === 0 && inSync,
-      drift: inSync ? '' : (diff.stdout ?? '').trim(),
+      upToDate: history.hasMigrationsTable && history.history === null && history.failedMigrationNames.length === 0 && history.editedMigrationNames.length === 0,
     };
   });
 }
