@@ -14,7 +14,7 @@ export type IviXsdValidator = (xml: string | Uint8Array) => XsdValidationResult 
 
 export interface SignAndCheckOptions extends SignIviOptions {
   validateXsd: IviXsdValidator;
-  /** Clock for the certificate validity check. */
+  /** Clock for the certificate validity check; defaults to `signingTime`, else now. */
   now?: Date;
 }
 

@@ -67,7 +67,10 @@ export function verifyIvi(signedXml: string, certificatePem: string): IviVerific
   const verifier = new SignedXml({ publicCert: certificatePem, getCertFromKeyInfo: () => null });
   try {
     verifier.loadSignature(signature);
-    if (!verifier.checkSignature(signedXml)) problems.push('the signature value does not verify');
+    if (!verifier.checkSignature(signedXml)) {
+      const failed = verifier.getReferences().flatMap((reference) => (reference.validationError ? [reference.validationError.message] : []));
+      problems.push(...(failed.length > 0 ? failed.map((message) => `xml-crypto: ${message}`) : ['the signature does not verify']));
+    }
   } catch (error) {
     problems.push(`xml-crypto: ${(error as Error).message}`);
   }

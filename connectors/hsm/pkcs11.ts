@@ -140,7 +140,13 @@ class Pkcs11Signer implements KeySigner {
   }
 
   health(): SignerHealth {
-    return { transport: 'pkcs11', ready: this.ready && !this.closed, keyLocation: this.location, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return {
+      transport: 'pkcs11',
+      ready: this.ready && !this.closed,
+      keyLocation: this.location,
+      sessions: { open: this.open, max: this.options.sessions },
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
 
   async close(): Promise<void> {
@@ -214,7 +220,7 @@ class Pkcs11Signer implements KeySigner {
       try {
         api.C_Login(handle, pkcs11js.CKU_USER, this.options.pin);
       } catch (error) {
-        // Login state is per token and application: the first session's login covers the others.
+        // Login state is per token and process: the first session's login (which checked the PIN) covers the others.
         if (resultName(error) !== 'CKR_USER_ALREADY_LOGGED_IN') throw error;
       }
       return { handle, key: findPrivateKey(api, handle, this.options, this.location), epoch };
@@ -239,7 +245,7 @@ function findSlot(api: Pkcs11Api, options: Pkcs11SignerOptions): Buffer {
   const described = slots.map((slot) => ({ slot, id: handleNumber(slot), label: api.C_GetTokenInfo(slot).label.trim() }));
   const match = described.find(({ id, label }) => (options.tokenLabel !== undefined ? label === options.tokenLabel : id === options.slot));
   if (match) return match.slot;
-  const wanted = options.tokenLabel !== undefined ? `a token labelled "${options.tokenLabel}"` : `a token in slot ${options.slot}`;
+  const wanted = options.tokenLabel !== undefined ? `token labelled "${options.tokenLabel}"` : `token in slot ${options.slot}`;
   const present = described.map(({ id, label }) => `"${label}" (slot ${id})`).join(', ') || 'none';
   // Could be a typo or an HSM that is offline right now: retryable, with the evidence in the message.
   throw new SignerUnavailableError('token_not_found', `The PKCS#11 module ${options.modulePath} shows no ${wanted}; tokens present: ${present}.`);

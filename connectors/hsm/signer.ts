@@ -7,6 +7,8 @@ export interface SignerHealth {
   /** Where the key lives, without secrets (module, token label, key label/id, or key file). */
   keyLocation: string;
   lastError?: string;
+  /** Token sessions (pkcs11 only): how many are open and the pool limit. */
+  sessions?: { open: number; max: number };
 }
 
 /**
