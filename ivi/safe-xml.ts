@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_XML_BYTES } from '../schemas/config/ivi.ts';
 import { ParseOption, XmlCData, XmlDocument, XmlElement, XmlEntityReference, XmlParseError, XmlText } from 'libxml2-wasm';
 
 /**
@@ -7,11 +8,10 @@ import { ParseOption, XmlCData, XmlDocument, XmlElement, XmlEntityReference, Xml
  * refuses entity amplification and deep nesting on its own.
  */
 
-/** IVI messages are ~20 KB and VECTO files a few MB; 10 MiB leaves room without inviting abuse. */
-export const DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024;
+export { DEFAULT_MAX_XML_BYTES };
 
 export interface SafeXmlOptions {
-  /** Upper bound of the input in bytes (UTF-8 for strings). */
+  /** Upper bound of the input in bytes (UTF-8 for strings); config ECOC_XML_MAX_BYTES. */
   maxBytes?: number;
   /** Named in error messages, e.g. a file name. */
   source?: string;

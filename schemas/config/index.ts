@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { destinationsConfigSchema } from './destinations.ts';
+import { iviConfigSchema } from './ivi.ts';
 import { lifecycleConfigSchema } from './lifecycle.ts';
 import { platformConfigSchema } from './platform.ts';
 import { signingConfigSchema } from './signing.ts';
@@ -8,6 +9,6 @@ import { signingConfigSchema } from './signing.ts';
  * The whole configuration, read from environment variables. Each concern adds its own section
  * file here; the names follow the `ECOC_` convention (ecosystem names where they exist).
  */
-export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape);
+export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape).extend(iviConfigSchema.shape);
 
 export type Config = z.infer<typeof configSchema>;
