@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { iviDescriptor } from '../schemas/ivi/index.ts';
+import type { CocDataGroupValues, IviElement } from '../schemas/ivi/index.ts';
+
+/**
+ * A certificate's data: the approved variant/version values, overlaid by the vehicle's own
+ * values (ERP, API, VECTO, in the order given), then by manual corrections. Every leaf value
+ * remembers which of these supplied it. Objects merge field by field; a table's group list is
+ * replaced as a whole (a vehicle with other tyres has another tyre table, not a mix).
+ */
+
+export const valueSourceSchema = z.enum(['type_approval', 'erp', 'api', 'vecto', 'correction']);
+export type ValueSource = z.infer<typeof valueSourceSchema>;
+
+export interface Provenance {
+  source: ValueSource;
+  by?: string;
+  at?: string;
+}
+
+export interface VehicleValues {
+  source: 'erp' | 'api' | 'vecto';
+  values: CocDataGroupValues;
+  by?: string;
+  at?: string;
+}
+
+export const correctionSchema = z.object({
+  /** Field path below CocDataGroup, e.g. `MassGroup/ActualMass` or `AxleTable/AxleGroup[2]/AxleNumber`. */
+  path: z.string().min(1),
+  /** The new value; `null` removes the field (a table row is removed by correcting the whole table). */
+  value: z.unknown(),
+  by: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+  reason: z.string().optional(),
+});
+export type Correction = z.infer<typeof correctionSchema>;
+
+export interface ComposeInput {
+  typeApprovalValues: CocDataGroupValues;
+  vehicleValues: VehicleValues | readonly VehicleValues[];
+  corrections?: readonly Correction[];
+}
+
+export interface ComposedCertificateData {
+  values: CocDataGroupValues;
+  /** Keyed by field path (`CocDataGroup/MassGroup/ActualMass`), one entry per leaf value. */
+  provenance: Record<string, Provenance>;
+}
+
+export class CompositionError extends Error {
+  override name = 'CompositionError';
+}
+
+type Json = Record<string, unknown>;
+const ROOT = 'CocDataGroup';
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function forget(provenance: Record<string, Provenance>, path: string): void {
+  for (const key of Object.keys(provenance)) {
+    if (key === path || key.startsWith(`${path}/`) || key.startsWith(`${path}[`)) delete provenance[key];
+  }
+}
+
+function record(value: unknown, path: string, origin: Provenance, provenance: Record<string, Provenance>): void {
+  if (Array.isArray(value) && value.length > 0) value.forEach((item, index) => record(item, `${path}[${index + 1}]`, origin, provenance));
+  else if (isObject(value) && Object.keys(value).length > 0) {
+    for (const [key, item] of Object.entries(value)) if (item !== undefined) record(item, `${path}/${key}`, origin, provenance);
+  } else provenance[path] = origin;
+}
+
+function overlay(target: Json, layer: Json, path: string, origin: Provenance, provenance: Record<string, Provenance>): void {
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) continue;
+    const current = target[key];
+    const childPath = `${path}/${key}`;
+    if (isObject(value) && isObject(current)) {
+      overlay(current, value, childPath, origin, provenance);
+      continue;
+    }
+    forget(provenance, childPath);
+    target[key] = structuredClone(value);
+    record(value, childPath, origin, provenance);
+  }
+}
+
+type Segment = string | number;
+
+/** Parses and checks a correction path against the IVI descriptor. */
+function correctionSegments(path: string): Segment[] {
+  const parts = path.replace(new RegExp(`^${ROOT}/`), '').split('/');
+  const segments: Segment[] = [];
+  let typeName: string | undefined = 'CocDataGroup';
+  for (const part of parts) {
+    const match = /^([A-Za-z0-9]+)(?:\[(\d+)\])?$/.exec(part);
+    const element: IviElement | undefined = match && typeName ? iviDescriptor.complexTypes[typeName]?.elements.find((candidate) => candidate.name === match[1]) : undefined;
+    if (!match || !element) throw new CompositionError(`correction path ${path}: ${part} is not an element of ${typeName ?? 'a simple value'}`);
+    const repeated = element.maxOccurs !== 1;
+    if (match[2] !== undefined && (!repeated || Number(match[2]) < 1)) throw new CompositionError(`correction path ${path}: ${part} cannot be indexed like that`);
+    segments.push(element.name);
+    if (match[2] !== undefined) segments.push(Number(match[2]) - 1);
+    typeName = element.type in iviDescriptor.complexTypes ? element.type : undefined;
+  }
+  return segments;
+}
+
+function applyCorrection(values: Json, correction: Correction, provenance: Record<string, Provenance>): void {
+  const segments = correctionSegments(correction.path);
+  const path = [ROOT, ...segments].reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment + 1}]` : text ? `${text}/${segment}` : segment), '');
+  let container: Json | unknown[] = values;
+  for (let index = 0; index < segments.length - 1; index += 1) {
+    const segment = segments[index] as Segment;
+    const next = segments[index + 1];
+    const holder = container as Record<Segment, unknown>;
+    if (holder[segment] === undefined) {
+      if (correction.value === null) return;
+      if (typeof segment === 'number') throw new CompositionError(`correction path ${correction.path}: there is no entry ${segment + 1} to correct`);
+      holder[segment] = typeof next === 'number' ? [] : {};
+    }
+    container = holder[segment] as Json | unknown[];
+  }
+  const last = segments[segments.length - 1] as Segment;
+  forget(provenance, path);
+  if (Array.isArray(container)) {
+    if (typeof last !== 'number' || last > container.length) throw new CompositionError(`correction path ${correction.path}: index out of range`);
+    // Removing a row would shift the rows after it; correct the whole table instead.
+    if (correction.value === null) throw new CompositionError(`correction path ${correction.path}: correct the whole table to remove a row`);
+    container[last] = structuredClone(correction.value);
+  } else if (correction.value === null) delete container[last as string];
+  else container[last as string] = structuredClone(correction.value);
+  if (correction.value !== null) record(correction.value, path, { source: 'correction', by: correction.by, at: correction.at }, provenance);
+}
+
+/** Pure: inputs are not modified. Throws CompositionError for a correction path the schema does not have. */
+export function composeCertificateData(input: ComposeInput): ComposedCertificateData {
+  const values: Json = {};
+  const provenance: Record<string, Provenance> = {};
+  overlay(values, input.typeApprovalValues as Json, ROOT, { source: 'type_approval' }, provenance);
+  const layers = Array.isArray(input.vehicleValues) ? input.vehicleValues : [input.vehicleValues as VehicleValues];
+  for (const layer of layers) {
+    const origin: Provenance = { source: layer.source, ...(layer.by ? { by: layer.by } : {}), ...(layer.at ? { at: layer.at } : {}) };
+    overlay(values, layer.values as Json, ROOT, origin, provenance);
+  }
+  for (const correction of input.corrections ?? []) applyCorrection(values, correctionSchema.parse(correction), provenance);
+  return { values: values as CocDataGroupValues, provenance };
+}
