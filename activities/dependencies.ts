@@ -1,3 +1,6 @@
+import type { TypeApprovalValuesLookup } from '../certificates/certificate-data.ts';
+import type { DeliveryChannel } from '../connectors/delivery/channel.ts';
+import type { KeySigner } from '../connectors/hsm/signer.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Config } from '../schemas/config/index.ts';
@@ -7,4 +10,10 @@ export interface ActivityDependencies {
   db: Database;
   logger: Logger;
   config: Config;
+  /** The sealing key (software or PKCS#11), opened once per worker. */
+  signer: KeySigner;
+  /** The channel for a configured destination (opened on first use, then reused). */
+  channel(destinationId: string): Promise<DeliveryChannel>;
+  /** Approved values of a type-approval variant/version from the master data. */
+  lookupTypeApproval: TypeApprovalValuesLookup;
 }

@@ -1,6 +1,10 @@
 import { createAuditActivities } from './audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
+import { createDeliverActivities } from './deliver.ts';
+import { createGenerateActivities } from './generate.ts';
 import { createNotifyActivities } from './notify.ts';
+import { createSignActivities } from './sign.ts';
+import { createValidateActivities } from './validate.ts';
 
 export type { ActivityDependencies } from './dependencies.ts';
 
@@ -9,6 +13,10 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createAuditActivities(deps),
     ...createNotifyActivities(deps),
+    ...createValidateActivities(deps),
+    ...createGenerateActivities(deps),
+    ...createSignActivities(deps),
+    ...createDeliverActivities(deps),
   };
 }
 

@@ -343,24 +343,28 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
 
   async function validateAndGenerate(): Promise<void> {
     if (state.status !== 'validating') moveTo('validating', state.lastChangedBy);
-    const findings = await steps.validateCertificate({ certificateId: state.certificateId, dataVersion: state.dataVersion, audit: takeAudit() });
-    state.findings = findings;
-    if (newData) return; // a newer version arrived meanwhile: validate that one
-    if (findings.blocking.length > 0) {
-      moveTo('blocked', SYSTEM, `${findings.blocking.length} blocking finding(s)`);
-      return;
+    try {
+      const findings = await steps.validateCertificate({ certificateId: state.certificateId, dataVersion: state.dataVersion, audit: takeAudit() });
+      state.findings = findings;
+      if (newData) return; // a newer version arrived meanwhile: validate that one
+      if (findings.blocking.length > 0) {
+        moveTo('blocked', SYSTEM, `${findings.blocking.length} blocking finding(s)`);
+        return;
+      }
+      state.iviReferenceId = uuid4();
+      const generated = await steps.generateMessage({
+        certificateId: state.certificateId,
+        dataVersion: state.dataVersion,
+        messageVersion: state.messageVersion,
+        iviReferenceId: state.iviReferenceId,
+        audit: takeAudit(),
+      });
+      if (newData) return;
+      state.messageHash = generated.messageHash;
+      moveTo('generated', SYSTEM);
+    } catch (error) {
+      fail('generate', error);
     }
-    state.iviReferenceId = uuid4();
-    const generated = await steps.generateMessage({
-      certificateId: state.certificateId,
-      dataVersion: state.dataVersion,
-      messageVersion: state.messageVersion,
-      iviReferenceId: state.iviReferenceId,
-      audit: takeAudit(),
-    });
-    if (newData) return;
-    state.messageHash = generated.messageHash;
-    moveTo('generated', SYSTEM);
   }
 
   async function review(): Promise<void> {
@@ -398,7 +402,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
 
   async function sign(): Promise<void> {
     try {
-      const signature = await hsm.signMessage({ certificateId: state.certificateId, messageVersion: state.messageVersion, audit: takeAudit() });
+      const signature = await hsm.signMessage({ certificateId: state.certificateId, iviReferenceId: state.iviReferenceId!, audit: takeAudit() });
       state.signature = signature;
       if (newData) {
         moveTo('validating', state.lastChangedBy, 'corrected before release');
@@ -423,7 +427,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     try {
       const receipt = await delivery.deliverMessage({
         certificateId: state.certificateId,
-        messageVersion: state.messageVersion,
+        iviReferenceId: state.iviReferenceId!,
         destination: state.destination!,
         audit: takeAudit(),
       });

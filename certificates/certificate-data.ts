@@ -1,0 +1,60 @@
+import { composeCertificateData, type ComposedCertificateData, type ValueSource } from '../ivi/compose.ts';
+import type { Database } from '../platform/database/prisma.ts';
+import type { CocDataGroupValues } from '../schemas/ivi/index.ts';
+import type { VehicleRecord } from '../schemas/vehicle-record.ts';
+import { loadDataVersion, type DataVersion } from './store.ts';
+
+export interface CertificateData extends ComposedCertificateData {
+  dataVersion: DataVersion;
+  /** False when the type approval is not in the master data (values then come from the vehicle alone). */
+  typeApprovalKnown: boolean;
+}
+
+export type TypeApprovalValuesLookup = (
+  db: Database,
+  key: { manufacturerId: string; typeApprovalNumber: string; variant: string; version: string },
+) => Promise<CocDataGroupValues | undefined>;
+
+/** The vehicle's identity fields always come from the record itself. */
+function vehicleValues(record: VehicleRecord): CocDataGroupValues {
+  return {
+    ...record.values,
+    VehicleIdentificationNumber: record.vin,
+    TypeApprovalNumber: record.typeApprovalNumber,
+    Variant: record.variant,
+    Version: record.version,
+  } as CocDataGroupValues;
+}
+
+/** A certificate's data at one version: type-approval values + the vehicle's values + corrections. */
+export async function loadCertificateData(
+  db: Database,
+  lookupTypeApproval: TypeApprovalValuesLookup,
+  certificateId: string,
+  version: number,
+): Promise<CertificateData> {
+  const dataVersion = await loadDataVersion(db, certificateId, version);
+  const { record } = dataVersion;
+  const typeApprovalValues = await lookupTypeApproval(db, record);
+  // A correction version carries the record of the delivery before it: credit that delivery.
+  const delivery =
+    dataVersion.source === 'correction'
+      ? await db.certificateDataVersion.findFirst({
+          where: { certificateId, version: { lt: version }, source: { not: 'correction' } },
+          orderBy: { version: 'desc' },
+          select: { source: true, submittedBy: true },
+        })
+      : dataVersion;
+  const source: ValueSource = delivery?.source === 'erp' || delivery?.source === 'vecto' ? delivery.source : 'api';
+  const composed = composeCertificateData({
+    typeApprovalValues: typeApprovalValues ?? {},
+    vehicleValues: { source, values: vehicleValues(record), by: delivery?.submittedBy ?? dataVersion.submittedBy },
+    corrections: dataVersion.corrections,
+  });
+  return { ...composed, dataVersion, typeApprovalKnown: typeApprovalValues !== undefined };
+}
+
+/** `e6*2018/858*00264*01` → `e6`: the Member State that routes the message to its NAP. */
+export function designatedTypeApprovalCountry(typeApprovalNumber: string): string | undefined {
+  return /^(e\d{1,2})\*/.exec(typeApprovalNumber)?.[1];
+}

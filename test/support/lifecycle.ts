@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import { ingestVehicle, type IngestResult } from '../../certificates/ingest.ts';
+import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
+import type { KeySigner } from '../../connectors/hsm/signer.ts';
+import { readIvi } from '../../ivi/reader.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { createDatabase, type Database } from '../../platform/database/prisma.ts';
+import { createChannelRegistry, type ChannelRegistry } from '../../platform/delivery-channels.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { installTemporalRuntime } from '../../platform/temporal/runtime.ts';
+import { waitFor } from '../../platform/wait.ts';
+import { lookupTypeApprovalValues } from '../../ivi/type-approvals/repository.ts';
+import type { Config } from '../../schemas/config/index.ts';
+import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
+import { certificateWorkflowId, statusQuery } from '../../workflows/certificate/definitions.ts';
+import type { CertificateStatus } from '../../workflows/certificate/status.ts';
+import type { Actor, CertificateState, ReviewPolicy } from '../../workflows/certificate/types.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { startNapSimulatorProcess, type NapSimulatorProcess } from './nap-simulator.ts';
+import { createTestPki, type TestPki } from './tls.ts';
+
+export const actors = {
+  erp: { id: 'erp-feed', roles: ['integrator'] },
+  rita: { id: 'rita', roles: ['reviewer'] },
+  rob: { id: 'rob', roles: ['reviewer'] },
+  hana: { id: 'hana', roles: ['homologation'] },
+  hugo: { id: 'hugo', roles: ['homologation', 'reviewer'] },
+  release: { id: 'rel', roles: ['release-manager'] },
+  ops: { id: 'ops', roles: ['ops'] },
+} satisfies Record<string, Actor>;
+
+export const NAP_DESTINATION = 'nap-be';
+const SPECIMEN = new URL('../fixtures/ivi2/M1-01_electric.xml', import.meta.url);
+
+/** A complete, valid vehicle record built from an official specimen, with a VIN of our choosing. */
+export function specimenRecord(vin: string, overrides: Partial<VehicleRecord> = {}): VehicleRecord {
+  const { cocDataGroup } = readIvi(readFileSync(SPECIMEN));
+  return {
+    manufacturerId: 'acme',
+    vin,
+    stage: 1,
+    typeApprovalNumber: cocDataGroup.TypeApprovalNumber,
+    variant: cocDataGroup.Variant,
+    version: cocDataGroup.Version,
+    destination: NAP_DESTINATION,
+    values: { ...cocDataGroup, VehicleIdentificationNumber: vin },
+    ...overrides,
+  } as VehicleRecord;
+}
+
+let vinCounter = 0;
+/** A fresh valid VIN per call (17 chars, no I/O/Q), unique across test files by the process id. */
+export function nextVin(): string {
+  vinCounter += 1;
+  const base = `${process.pid.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase()}${vinCounter.toString(36).toUpperCase()}`.replace(/[IOQ]/g, 'X');
+  return `WVW${base}`.padEnd(17, '0').slice(0, 17);
+}
+
+export interface LifecycleHarness {
+  client: Client;
+  db: Database;
+  config: Config;
+  taskQueue: string;
+  review: ReviewPolicy;
+  nap: NapSimulatorProcess & { received(vin: string): Promise<NapVinState | undefined>; outage(calls: number): Promise<void> };
+  signer: KeySigner;
+  ingest(record: VehicleRecord, actor?: Actor): Promise<IngestResult>;
+  status(certificateId: string): Promise<CertificateState>;
+  waitForStatus(certificateId: string, status: CertificateStatus, timeoutMs?: number): Promise<CertificateState>;
+  stop(): Promise<void>;
+}
+
+export interface NapVinState {
+  messages: { receiptId: string; iviReferenceId: string; iviVersionNumber: number }[];
+  deleted?: { receiptId: string; reason: string };
+}
+
+/**
+ * Real components for lifecycle tests: the run's Temporal server, a fresh PostgreSQL database,
+ * a software signing key, the NAP simulator over mutual TLS, and a Worker on its own task queue.
+ */
+export async function startLifecycleHarness(options: { review?: Partial<ReviewPolicy>; env?: Record<string, string> } = {}): Promise<LifecycleHarness> {
+  const logger = createLogger(process.env.ECOC_TEST_LOG_LEVEL ?? 'warn');
+  installTemporalRuntime(logger);
+  const dir = mkdtempSync(join(tmpdir(), 'ecoc-lifecycle-'));
+  const database: TestDatabase = await createTestDatabase();
+  const pki: TestPki = createTestPki();
+  const napProcess = await startNapSimulatorProcess(pki, join(dir, 'nap-state'));
+  const destinationsFile = join(dir, 'destinations.json');
+  writeFileSync(
+    destinationsFile,
+    JSON.stringify([{ id: NAP_DESTINATION, kind: 'nap', url: `${napProcess.url}/nap`, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' }]),
+  );
+  const taskQueue = `lifecycle-${Math.random().toString(36).slice(2)}`;
+  const config = loadConfig({ ECOC_DATA_DIR: dir, ECOC_TASK_QUEUE: taskQueue, ECOC_DESTINATIONS_FILE: destinationsFile, ECOC_DELIVERY_TIMEOUT: '10s', ...options.env });
+  const review: ReviewPolicy = { escalateAfterMs: 3_600_000, expireAfterMs: 7_200_000, escalationOwner: 'lead', ...options.review };
+  const db = createDatabase(database.url);
+  const keyFiles = await ensureSoftwareKey(dir);
+  const signer = await openSoftwareSigner(keyFiles);
+  const channels: ChannelRegistry = await createChannelRegistry(config, logger);
+  const address = inject('temporalAddress');
+  const workerConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: workerConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: createActivities({ db, logger, config, signer, channel: channels.channel, lookupTypeApproval: lookupTypeApprovalValues }),
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const napAdmin = (path: string, body?: unknown) => mtlsJson(`${napProcess.url}${path}`, pki, body);
+
+  const status = (certificateId: string) => client.workflow.getHandle(certificateId).query(statusQuery);
+  return {
+    client,
+    db,
+    config,
+    taskQueue,
+    review,
+    signer,
+    nap: {
+      ...napProcess,
+      async received(vin) {
+        const response = await napAdmin(`/admin/vins/${vin}`);
+        return response.status === 404 ? undefined : (response.body as NapVinState);
+      },
+      async outage(calls) {
+        const response = await napAdmin('/admin/outage', { calls });
+        if (response.status !== 200) throw new Error(`outage control failed: ${response.status}`);
+      },
+    },
+    ingest: (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue, review }, record, actor, 'erp'),
+    status,
+    async waitForStatus(certificateId, wanted, timeoutMs = 30_000) {
+      let last: CertificateState | undefined;
+      await waitFor(
+        async () => {
+          last = await status(certificateId);
+          return last.status === wanted;
+        },
+        { timeoutMs, what: `certificate ${certificateId} in state ${wanted} (last: ${last?.status ?? 'none'}${last?.failure ? `, failure: ${last.failure.reason}` : ''})` },
+      );
+      return last!;
+    },
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await workerConnection.close();
+      await connection.close();
+      await channels.close();
+      await signer.close();
+      await db.$disconnect();
+      await napProcess.stop();
+      await database.drop();
+      pki.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { certificateWorkflowId };
+
+/** The simulator's admin endpoints sit behind the same mutual TLS as its SOAP endpoint. */
+function mtlsJson(url: string, pki: TestPki, body?: unknown): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      {
+        method: body === undefined ? 'GET' : 'POST',
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(pki.clientCert),
+        key: readFileSync(pki.clientKey),
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
