@@ -69,7 +69,15 @@ class EngineConnections implements SqlMigrationAwareDriverAdapterFactory {
     const database = new PGlite();
     this.#closers.push(() => database.close());
     // pglite-prisma-adapter is built against an older @prisma/driver-adapter-utils; the adapter interface is the same.
-    return (await new PrismaPGlite(database).connect()) as unknown as SqlDriverAdapter;
+    const adapter = (await new PrismaPGlite(database).connect()) as unknown as SqlDriverAdapter;
+    // Its executeScript (0.7.2) does not await PGlite's exec, so a failing migration would pass
+    // unnoticed on the shadow database; the engine replays migrations through this method.
+    // Its onError turns PostgreSQL errors into driver adapter errors the engine can report.
+    const onError = (adapter as unknown as { onError(error: unknown): never }).onError.bind(adapter);
+    adapter.executeScript = async (script) => {
+      await database.exec(script).catch((error: unknown) => onError(error));
+    };
+    return adapter;
   }
 }
 

@@ -48,6 +48,22 @@ describe('migration names', () => {
   });
 });
 
+describe('shadow database replay', () => {
+  it('fails naming the migration and the PostgreSQL error when a migration does not apply', { timeout: ENGINE_TIMEOUT }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecoc-broken-migration-'));
+    try {
+      cpSync(DEFAULT_SCHEMA_PATH, join(dir, 'schema.prisma'));
+      mkdirSync(join(dir, 'migrations', '20260101000000_broken'), { recursive: true });
+      writeFileSync(join(dir, 'migrations', '20260101000000_broken', 'migration.sql'), 'ALTER TABLE "missing_table" ADD COLUMN "x" INTEGER;\n');
+      await expect(diffMigrationsToSchema({ migrationsDir: join(dir, 'migrations'), schemaPath: join(dir, 'schema.prisma') })).rejects.toThrow(
+        /Migration `20260101000000_broken` failed to apply cleanly to the shadow database[\s\S]*missing_table/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('migration tool on a copy of prisma/', () => {
   let workDir: string;
   let schemaPath: string;
