@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { XmlDocument } from 'libxml2-wasm';
 import { SignedXml } from 'xml-crypto';
 import type { ErrorFirstCallback, SignatureAlgorithm } from 'xml-crypto';
 import { certificateFingerprint, parseCertificate } from '../connectors/hsm/certificate.ts';
 import type { KeySigner } from '../connectors/hsm/signer.ts';
+import { parseUntrustedXmlDocument, UnsafeXmlError } from '../ivi/safe-xml.ts';
 import { IviSignatureError } from './errors.ts';
 import { IVI_SIGNATURE_PROFILE, XADES_SIGNED_PROPERTIES_TYPE, XMLDSIG_NAMESPACE } from './profile.ts';
 import { qualifyingProperties } from './xades.ts';
-import { childElements, parseXml } from './xml.ts';
 
 export interface SignIviOptions {
   /** Adds XAdES-B-B qualifying properties (SigningTime, SigningCertificateV2). */
@@ -33,10 +34,7 @@ export interface SignedIvi {
  * and the Signature appended as the last child of the root. Signing must be the last change.
  */
 export async function signIvi(unsignedXml: string, signer: KeySigner, options: SignIviOptions = {}): Promise<SignedIvi> {
-  const root = parseXml(unsignedXml, 'The unsigned IVI message').documentElement!;
-  if (childElements(root).some((child) => child.namespaceURI === XMLDSIG_NAMESPACE && child.localName === 'Signature')) {
-    throw new IviSignatureError('already_signed', 'The IVI message already carries a ds:Signature; sign the unsigned document (signing is the last step and is never repeated on signed output).');
-  }
+  assertSignable(unsignedXml);
   const certificate = parseCertificate(signer.certificatePem, 'the signer');
   const signatureId = `signature-${randomUUID()}`;
   const signedPropertiesId = `signed-properties-${randomUUID()}`;
@@ -86,6 +84,27 @@ export async function signIvi(unsignedXml: string, signer: KeySigner, options: S
     certificateFingerprint: certificateFingerprint(certificate),
     documentHash: createHash('sha256').update(output, 'utf8').digest('hex'),
   };
+}
+
+/**
+ * xml-crypto's parser repairs broken markup silently, so the input is first checked with libxml2
+ * (well-formed, no DOCTYPE, size cap) and refused if it already carries a signature.
+ */
+function assertSignable(unsignedXml: string): void {
+  let document: XmlDocument;
+  try {
+    document = parseUntrustedXmlDocument(unsignedXml, { source: 'the unsigned IVI message' });
+  } catch (error) {
+    if (error instanceof UnsafeXmlError) throw new IviSignatureError('not_well_formed', error.message, [], { cause: error });
+    throw error;
+  }
+  try {
+    if (document.get('/*/ds:Signature', { ds: XMLDSIG_NAMESPACE })) {
+      throw new IviSignatureError('already_signed', 'The IVI message already carries a ds:Signature; sign the unsigned document (signing is the last step and is never repeated on signed output).');
+    }
+  } finally {
+    document.dispose();
+  }
 }
 
 /** xml-crypto's per-instance signature-algorithm hook, answered asynchronously by the key signer. */
