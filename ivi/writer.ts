@@ -29,40 +29,53 @@ export class IviSchemaViolation extends Error {
 
 type Json = Record<string, unknown>;
 
-function lexical(typeName: string, value: unknown): string {
-  const kind = iviDescriptor.simpleTypes[typeName]?.kind;
-  return kind === 'decimal' || kind === 'integer' ? decimalText(value as number) : String(value);
-}
-
 const NS = iviDescriptor.namespace;
 
-class UnknownField extends Error {
-  constructor(readonly path: string) {
-    super(`${path}: not an element of the IVI 2.0 schema here`);
-  }
+/** The descriptor, pre-resolved per complex type so the hot loop does no lookups. */
+interface Child {
+  name: string;
+  type: string;
+  repeated: boolean;
+  complex: boolean;
+  numeric: boolean;
 }
+const CHILDREN = new Map<string, Child[]>(
+  Object.entries(iviDescriptor.complexTypes).map(([typeName, type]) => [
+    typeName,
+    type.elements.map((element) => {
+      const kind = iviDescriptor.simpleTypes[element.type]?.kind;
+      return {
+        name: element.name,
+        type: element.type,
+        repeated: element.maxOccurs !== 1,
+        complex: element.type in iviDescriptor.complexTypes,
+        numeric: kind === 'decimal' || kind === 'integer',
+      };
+    }),
+  ]),
+);
 
 function writeComplex(parent: XMLBuilder, typeName: string, value: Json, path: string): void {
-  const type = iviDescriptor.complexTypes[typeName];
-  if (!type) throw new Error(`IVI descriptor has no complex type ${typeName}`);
+  const children = CHILDREN.get(typeName);
+  if (!children) throw new Error(`IVI descriptor has no complex type ${typeName}`);
   let written = 0;
-  for (const element of type.elements) {
-    const content = value[element.name];
+  for (const child of children) {
+    const content = value[child.name];
     if (content === undefined) continue;
     written += 1;
-    const items = element.maxOccurs === 1 ? [content] : (content as unknown[]);
-    const complex = element.type in iviDescriptor.complexTypes;
+    const items = child.repeated ? (content as unknown[]) : [content];
     items.forEach((item, index) => {
-      const node = parent.ele(NS, element.name);
-      const itemPath = `${path}/${element.name}${element.maxOccurs === 1 ? '' : `[${index + 1}]`}`;
-      if (complex) writeComplex(node, element.type, item as Json, itemPath);
-      else node.txt(lexical(element.type, item));
+      const node = parent.ele(NS, child.name);
+      if (child.complex) writeComplex(node, child.type, item as Json, `${path}/${child.name}${child.repeated ? `[${index + 1}]` : ''}`);
+      else node.txt(child.numeric ? decimalText(item as number) : String(item));
     });
   }
   // Never drop data silently: a key the schema does not know is an error, not an omission.
-  if (written !== Object.values(value).filter((content) => content !== undefined).length) {
-    const unknown = Object.keys(value).find((key) => !type.elements.some((element) => element.name === key));
-    throw new UnknownField(`${path}/${unknown ?? '?'}`);
+  let present = 0;
+  for (const key in value) if (value[key] !== undefined) present += 1;
+  if (written !== present) {
+    const unknown = Object.keys(value).find((key) => !children.some((child) => child.name === key));
+    throw new Error(`${path}/${unknown ?? '?'}: not an element of the IVI 2.0 schema here`);
   }
 }
 
