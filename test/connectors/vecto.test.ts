@@ -77,13 +77,12 @@ describe('VECTO CIF + MRF import', () => {
 
   it('refuses unknown VECTO versions naming the namespace', () => {
     const future = CIF.replace('xmlns="urn:tugraz:ivt:VectoAPI:CustomerOutput:v1.0"', 'xmlns="urn:tugraz:ivt:VectoAPI:CustomerOutput:v9.9"');
-    const error = (() => {
-      try {
-        importVecto({ cif: future, mrf: MRF });
-      } catch (e) {
-        return e;
-      }
-    })();
+    let error: unknown;
+    try {
+      importVecto({ cif: future, mrf: MRF });
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(VectoVersionError);
     expect((error as VectoVersionError).namespace).toBe('urn:tugraz:ivt:VectoAPI:CustomerOutput:v9.9');
     expect((error as Error).message).toMatch(/unsupported VECTO output version urn:tugraz:ivt:VectoAPI:CustomerOutput:v9\.9; supported: urn:tugraz:ivt:VectoAPI:CustomerOutput:v1\.0/);
