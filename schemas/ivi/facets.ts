@@ -12,11 +12,9 @@ function isCalendarDate(text: string): boolean {
   const match = /^(-?\d{4,})-(\d{2})-(\d{2})/.exec(text);
   if (!match) return false;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(2000, month - 1, day));
-  // Year 2000 is a leap year; check February 29 against the real year separately.
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  if (month === 2 && day === 29 && !leap) return false;
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return days !== undefined && day >= 1 && day <= days;
 }
 
 export function xsDate() {
