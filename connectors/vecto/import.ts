@@ -77,6 +77,8 @@ export interface VectoImportOptions {
   typeApproval?: TypeApprovalValues;
   /** Which CIF summary applies when there are vocational and non-vocational ones. */
   vocational?: boolean;
+  /** Size limit per file (`ECOC_XML_MAX_BYTES`). */
+  maxBytes?: number;
 }
 
 /** VECTO fuel names to IVI energy source codes; natural gas depends on the tank system. */
@@ -88,8 +90,8 @@ function energySourceOf(fuel: string, tankSystem: string | undefined): string | 
 const ENERGY_SOURCE_PATH = (index: number) => `EnergyConvertorTable.EnergyConvertorGroup[0].EnergySourceTable.EnergySourceGroup[${index}].EnergySource`;
 
 export function importVecto(files: { cif: string | Uint8Array; mrf: string | Uint8Array }, options: VectoImportOptions = {}): VectoImport {
-  const cif = readVectoFile('cif', files.cif);
-  const mrf = readVectoFile('mrf', files.mrf);
+  const cif = readVectoFile('cif', files.cif, options.maxBytes);
+  const mrf = readVectoFile('mrf', files.mrf, options.maxBytes);
   const findings: VectoFinding[] = [];
   const proposals: VectoProposal[] = [];
   const finding = (severity: VectoFinding['severity'], code: string, message: string) => findings.push({ severity, code, message });

@@ -1,4 +1,4 @@
-import { parseUntrustedXml, UnsafeXmlError, type XmlNodeData } from '../../ivi/safe-xml.ts';
+import { DEFAULT_MAX_XML_BYTES, parseUntrustedXml, UnsafeXmlError, type XmlNodeData } from '../../ivi/safe-xml.ts';
 
 /**
  * Reading the two VECTO output files by namespace and version. Layouts differ between VECTO
@@ -14,8 +14,6 @@ export const VECTO_FILES = {
 export type VectoFileKind = keyof typeof VECTO_FILES;
 const FILE_NAMES: Record<VectoFileKind, string> = { cif: 'Customer Information File', mrf: 'Manufacturer Records File' };
 
-/** VECTO files are a few hundred KB; a few MB leaves room for large bus files. */
-const MAX_VECTO_BYTES = 8 * 1024 * 1024;
 const XMLDSIG = 'http://www.w3.org/2000/09/xmldsig#';
 
 export class VectoVersionError extends Error {
@@ -51,12 +49,13 @@ export interface VectoDocument {
   digest: VectoDigest;
 }
 
-export function readVectoFile(kind: VectoFileKind, input: string | Uint8Array): VectoDocument {
+/** `maxBytes` is `ECOC_XML_MAX_BYTES`. */
+export function readVectoFile(kind: VectoFileKind, input: string | Uint8Array, maxBytes = DEFAULT_MAX_XML_BYTES): VectoDocument {
   const spec = VECTO_FILES[kind];
   const what = `VECTO ${FILE_NAMES[kind]}`;
   let root: XmlNodeData;
   try {
-    root = parseUntrustedXml(input, { maxBytes: MAX_VECTO_BYTES, source: what });
+    root = parseUntrustedXml(input, { maxBytes, source: what });
   } catch (error) {
     if (error instanceof UnsafeXmlError) throw new VectoFormatError(error.message);
     throw error;

@@ -96,6 +96,6 @@ describe('VECTO CIF + MRF import', () => {
     const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><lolz>&lol3;</lolz>`;
     expect(() => importVecto({ cif: CIF, mrf: laughs })).toThrow(/Manufacturer Records File: DOCTYPE declarations are not allowed/);
     expect(() => importVecto({ cif: CIF.slice(0, 5000), mrf: MRF })).toThrow(/not well-formed in VECTO Customer Information File \(line \d+\)/);
-    expect(() => importVecto({ cif: `${CIF}${' '.repeat(9 * 1024 * 1024)}`, mrf: MRF })).toThrow(/exceeds the limit/);
+    expect(() => importVecto({ cif: CIF, mrf: MRF }, { maxBytes: 30_000 })).toThrow(/Manufacturer Records File: 36416 bytes exceeds the limit of 30000 bytes/);
   });
 });
