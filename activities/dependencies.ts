@@ -1,4 +1,3 @@
-import type { TypeApprovalValuesLookup } from '../certificates/certificate-data.ts';
 import type { DeliveryChannel } from '../connectors/delivery/channel.ts';
 import type { KeySigner } from '../connectors/hsm/signer.ts';
 import type { Database } from '../platform/database/prisma.ts';
@@ -14,6 +13,4 @@ export interface ActivityDependencies {
   signer: KeySigner;
   /** The channel for a configured destination (opened on first use, then reused). */
   channel(destinationId: string): Promise<DeliveryChannel>;
-  /** Approved values of a type-approval variant/version from the master data. */
-  lookupTypeApproval: TypeApprovalValuesLookup;
 }

@@ -1,5 +1,5 @@
 import { writeAuditEntries } from '../certificates/audit-store.ts';
-import { designatedTypeApprovalCountry, loadCertificateData } from '../certificates/certificate-data.ts';
+import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
 import { sha256Hex } from '../certificates/hash.ts';
 import { writeIvi } from '../ivi/writer.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
@@ -7,7 +7,7 @@ import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 import { nonRetryable } from './failures.ts';
 
-export function createGenerateActivities({ db, lookupTypeApproval }: Pick<ActivityDependencies, 'db' | 'lookupTypeApproval'>) {
+export function createGenerateActivities({ db }: Pick<ActivityDependencies, 'db'>) {
   return {
     /**
      * Builds the IVI 2.0 message for a validated data version and stores it after XSD validation.
@@ -19,17 +19,10 @@ export function createGenerateActivities({ db, lookupTypeApproval }: Pick<Activi
         await writeAuditEntries(db, input.audit);
         return { messageHash: existing.unsignedHash };
       }
-      const data = await loadCertificateData(db, lookupTypeApproval, input.certificateId, input.dataVersion);
+      const data = await loadCertificateData(db, input.certificateId, input.dataVersion);
       const { record } = data.dataVersion;
       const message = {
-        header: {
-          IviReferenceId: input.iviReferenceId,
-          IviVersionNumberXsd: '2.0',
-          IviVersionNumber: input.messageVersion,
-          IviVersionDateTime: new Date().toISOString(),
-          ...(record.intendedCountryRegistration ? { IntendedCountryRegistration: record.intendedCountryRegistration } : {}),
-          DesignatedTypeApprovalCountry: designatedTypeApprovalCountry(record.typeApprovalNumber),
-        },
+        header: iviHeader(record, { iviReferenceId: input.iviReferenceId, messageVersion: input.messageVersion, at: new Date() }),
         cocDataGroup: data.values as CocDataGroup,
       } as IviMessage;
       let xml: string;

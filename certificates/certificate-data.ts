@@ -1,6 +1,7 @@
+import { createTypeApprovalRepository } from '../ivi/type-approvals/repository.ts';
 import { composeCertificateData, type ComposedCertificateData, type ValueSource } from '../ivi/compose.ts';
 import type { Database } from '../platform/database/prisma.ts';
-import type { CocDataGroupValues } from '../schemas/ivi/index.ts';
+import type { CocDataGroupValues, IviHeader } from '../schemas/ivi/index.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
 import { loadDataVersion, type DataVersion } from './store.ts';
 
@@ -9,11 +10,6 @@ export interface CertificateData extends ComposedCertificateData {
   /** False when the type approval is not in the master data (values then come from the vehicle alone). */
   typeApprovalKnown: boolean;
 }
-
-export type TypeApprovalValuesLookup = (
-  db: Database,
-  key: { manufacturerId: string; typeApprovalNumber: string; variant: string; version: string },
-) => Promise<CocDataGroupValues | undefined>;
 
 /** The vehicle's identity fields always come from the record itself. */
 function vehicleValues(record: VehicleRecord): CocDataGroupValues {
@@ -27,15 +23,16 @@ function vehicleValues(record: VehicleRecord): CocDataGroupValues {
 }
 
 /** A certificate's data at one version: type-approval values + the vehicle's values + corrections. */
-export async function loadCertificateData(
-  db: Database,
-  lookupTypeApproval: TypeApprovalValuesLookup,
-  certificateId: string,
-  version: number,
-): Promise<CertificateData> {
+export async function loadCertificateData(db: Database, certificateId: string, version: number): Promise<CertificateData> {
   const dataVersion = await loadDataVersion(db, certificateId, version);
   const { record } = dataVersion;
-  const typeApprovalValues = await lookupTypeApproval(db, record);
+  const approved = await createTypeApprovalRepository(db).findVersionValues({
+    manufacturerId: record.manufacturerId,
+    number: record.typeApprovalNumber,
+    variant: record.variant,
+    version: record.version,
+  });
+  const typeApprovalValues = approved?.values;
   // A correction version carries the record of the delivery before it: credit that delivery.
   const delivery =
     dataVersion.source === 'correction'
@@ -57,4 +54,16 @@ export async function loadCertificateData(
 /** `e6*2018/858*00264*01` → `e6`: the Member State that routes the message to its NAP. */
 export function designatedTypeApprovalCountry(typeApprovalNumber: string): string | undefined {
   return /^(e\d{1,2})\*/.exec(typeApprovalNumber)?.[1];
+}
+
+/** The IVI header for a certificate's message. */
+export function iviHeader(record: VehicleRecord, message: { iviReferenceId: string; messageVersion: number; at: Date }): IviHeader {
+  return {
+    IviReferenceId: message.iviReferenceId,
+    IviVersionNumberXsd: '2.0',
+    IviVersionNumber: message.messageVersion,
+    IviVersionDateTime: message.at.toISOString(),
+    ...(record.intendedCountryRegistration ? { IntendedCountryRegistration: record.intendedCountryRegistration } : {}),
+    DesignatedTypeApprovalCountry: designatedTypeApprovalCountry(record.typeApprovalNumber),
+  } as IviHeader;
 }

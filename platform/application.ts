@@ -4,7 +4,9 @@ import { createApp } from '../api/app.ts';
 import { listen, type RunningApi } from '../api/server.ts';
 import type { Config } from '../schemas/config/index.ts';
 import type { ReviewPolicy } from '../workflows/certificate/types.ts';
+import { createKeySigner, type KeySigner } from '../connectors/hsm/index.ts';
 import { createDatabase, type Database } from './database/prisma.ts';
+import { createChannelRegistry, type ChannelRegistry } from './delivery-channels.ts';
 import type { Logger } from './logger.ts';
 import { databaseProbe, temporalProbe, workerProbe } from './readiness.ts';
 import { startWorker, type RunningWorker } from './temporal/worker.ts';
@@ -43,20 +45,26 @@ export async function startApplication(
   const probeConnection = Connection.lazy({ address: servers.temporalAddress, interceptors: [] });
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
+  let signer: KeySigner | undefined;
+  let channels: ChannelRegistry | undefined;
   const stop = async () => {
     await api?.stop();
     await worker?.stop();
+    await channels?.close();
+    await signer?.close();
     await probeConnection.close();
     await connection.close();
     await db.$disconnect();
   };
   try {
     if (roles.worker) {
+      signer = await createKeySigner(config, logger);
+      channels = await createChannelRegistry(config, logger.child({ component: 'delivery' }));
       worker = await startWorker({
         address: servers.temporalAddress,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
-        activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config }),
+        activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel }),
         logger: logger.child({ component: 'worker' }),
       });
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');

@@ -16,7 +16,6 @@ import { createChannelRegistry, type ChannelRegistry } from '../../platform/deli
 import { createLogger } from '../../platform/logger.ts';
 import { installTemporalRuntime } from '../../platform/temporal/runtime.ts';
 import { waitFor } from '../../platform/wait.ts';
-import { lookupTypeApprovalValues } from '../../ivi/type-approvals/repository.ts';
 import type { Config } from '../../schemas/config/index.ts';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 import { certificateWorkflowId, statusQuery } from '../../workflows/certificate/definitions.ts';
@@ -96,7 +95,7 @@ export async function startLifecycleHarness(options: { review?: Partial<ReviewPo
   const destinationsFile = join(dir, 'destinations.json');
   writeFileSync(
     destinationsFile,
-    JSON.stringify([{ id: NAP_DESTINATION, kind: 'nap', url: `${napProcess.url}/nap`, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' }]),
+    JSON.stringify([{ id: NAP_DESTINATION, kind: 'nap', url: napProcess.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' }]),
   );
   const taskQueue = `lifecycle-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig({ ECOC_DATA_DIR: dir, ECOC_TASK_QUEUE: taskQueue, ECOC_DESTINATIONS_FILE: destinationsFile, ECOC_DELIVERY_TIMEOUT: '10s', ...options.env });
@@ -111,12 +110,13 @@ export async function startLifecycleHarness(options: { review?: Partial<ReviewPo
     connection: workerConnection,
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ db, logger, config, signer, channel: channels.channel, lookupTypeApproval: lookupTypeApprovalValues }),
+    activities: createActivities({ db, logger, config, signer, channel: channels.channel }),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const napAdmin = (path: string, body?: unknown) => mtlsJson(`${napProcess.url}${path}`, pki, body);
+  const napOrigin = new URL(napProcess.url).origin;
+  const napAdmin = (path: string, body?: unknown) => mtlsJson(`${napOrigin}${path}`, pki, body);
 
   const status = (certificateId: string) => client.workflow.getHandle(certificateId).query(statusQuery);
   return {
@@ -141,13 +141,18 @@ export async function startLifecycleHarness(options: { review?: Partial<ReviewPo
     status,
     async waitForStatus(certificateId, wanted, timeoutMs = 30_000) {
       let last: CertificateState | undefined;
-      await waitFor(
-        async () => {
-          last = await status(certificateId);
-          return last.status === wanted;
-        },
-        { timeoutMs, what: `certificate ${certificateId} in state ${wanted} (last: ${last?.status ?? 'none'}${last?.failure ? `, failure: ${last.failure.reason}` : ''})` },
-      );
+      try {
+        await waitFor(
+          async () => {
+            last = await status(certificateId);
+            return last.status === wanted;
+          },
+          { timeoutMs, what: `certificate ${certificateId} in state ${wanted}` },
+        );
+      } catch (error) {
+        const seen = last ? `; it is ${last.status}${last.failure ? ` (failure in ${last.failure.step}: ${last.failure.reason})` : ''}` : '';
+        throw new Error(`${(error as Error).message}${seen}`);
+      }
       return last!;
     },
     async stop() {

@@ -11,4 +11,15 @@ export interface AuditEntry {
   dataVersion: number;
   messageVersion: number;
   detail?: Record<string, unknown>;
+  /** The certificate as it stands after this entry, for the database's status projection. */
+  snapshot: CertificateSnapshot;
+}
+
+export interface CertificateSnapshot {
+  status: string;
+  owner: string | null;
+  dataVersion: number;
+  messageVersion: number;
+  batchId: string | null;
+  reviewDeadline: string | null;
 }

@@ -96,6 +96,14 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
       dataVersion: state.dataVersion,
       messageVersion: state.messageVersion,
       ...(detail ? { detail } : {}),
+      snapshot: {
+        status: to ?? state.status,
+        owner: state.owner ?? null,
+        dataVersion: state.dataVersion,
+        messageVersion: state.messageVersion,
+        batchId: state.batchId ?? null,
+        reviewDeadline: state.reviewDeadline ?? null,
+      },
     };
   }
   function record(action: string, actor: string, detail?: Record<string, unknown>): void {
@@ -344,7 +352,12 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
   async function validateAndGenerate(): Promise<void> {
     if (state.status !== 'validating') moveTo('validating', state.lastChangedBy);
     try {
-      const findings = await steps.validateCertificate({ certificateId: state.certificateId, dataVersion: state.dataVersion, audit: takeAudit() });
+      const findings = await steps.validateCertificate({
+        certificateId: state.certificateId,
+        dataVersion: state.dataVersion,
+        messageVersion: state.messageVersion,
+        audit: takeAudit(),
+      });
       state.findings = findings;
       if (newData) return; // a newer version arrived meanwhile: validate that one
       if (findings.blocking.length > 0) {
