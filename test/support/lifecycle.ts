@@ -70,7 +70,10 @@ export interface LifecycleHarness {
   review: ReviewPolicy;
   nap: NapSimulatorProcess & { received(vin: string): Promise<NapVinState | undefined>; outage(calls: number): Promise<void> };
   signer: KeySigner;
+  databaseUrl: string;
   ingest(record: VehicleRecord, actor?: Actor): Promise<IngestResult>;
+  /** Ingests for workflows served by another task queue (e.g. a worker process under test). */
+  ingestOn(taskQueue: string): (record: VehicleRecord, actor?: Actor) => Promise<IngestResult>;
   status(certificateId: string): Promise<CertificateState>;
   waitForStatus(certificateId: string, status: CertificateStatus, timeoutMs?: number): Promise<CertificateState>;
   stop(): Promise<void>;
@@ -137,7 +140,9 @@ export async function startLifecycleHarness(options: { review?: Partial<ReviewPo
         if (response.status !== 200) throw new Error(`outage control failed: ${response.status}`);
       },
     },
+    databaseUrl: database.url,
     ingest: (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue, review }, record, actor, 'erp'),
+    ingestOn: (otherQueue) => (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue: otherQueue, review }, record, actor, 'erp'),
     status,
     async waitForStatus(certificateId, wanted, timeoutMs = 30_000) {
       let last: CertificateState | undefined;
