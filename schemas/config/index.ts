@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { destinationsConfigSchema } from './destinations.ts';
+import { inboxConfigSchema } from './inbox.ts';
 import { iviConfigSchema } from './ivi.ts';
 import { lifecycleConfigSchema } from './lifecycle.ts';
 import { platformConfigSchema } from './platform.ts';
@@ -9,6 +10,6 @@ import { signingConfigSchema } from './signing.ts';
  * The whole configuration, read from environment variables. Each concern adds its own section
  * file here; the names follow the `ECOC_` convention (ecosystem names where they exist).
  */
-export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape).extend(iviConfigSchema.shape);
+export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape).extend(iviConfigSchema.shape).extend(inboxConfigSchema.shape);
 
 export type Config = z.infer<typeof configSchema>;
