@@ -10,6 +10,7 @@ import {
   withdrawUpdate,
 } from '../../workflows/certificate/definitions.ts';
 import type { Actor } from '../../workflows/certificate/types.ts';
+import { recordHistory } from '../support/histories.ts';
 import { actors, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 
 /** The refusal message the caller sees when an update validator says no. */
@@ -85,6 +86,7 @@ describe('certificate workflow on the real Temporal server', () => {
         return found;
       }, { timeout: 15_000 })
       .toEqual([certificateId]);
+    await recordHistory('happy-path', handle);
   });
 
   it('goes reject → correct → approve, with the correction producing a new data version', async () => {
@@ -104,6 +106,7 @@ describe('certificate workflow on the real Temporal server', () => {
     await h.waitForStatus(certificateId, 'awaiting_release');
     const message = await h.db.certificateMessage.findUniqueOrThrow({ where: { iviReferenceId: again.iviReferenceId! } });
     expect(message.unsignedXml).toContain('<MaximumSpeed>150</MaximumSpeed>');
+    await recordHistory('reject-correct-approve', handle);
   });
 
   it('refuses four-eyes violations, stale versions, wrong roles and wrong states, leaving no history event', async () => {
@@ -162,6 +165,7 @@ describe('certificate workflow on the real Temporal server', () => {
     ]);
     const message = await h.db.certificateMessage.findUniqueOrThrow({ where: { iviReferenceId: second.iviReferenceId! } });
     expect(message.unsignedXml).toContain('<IviVersionNumber>2</IviVersionNumber>');
+    await recordHistory('correction-after-delivery', handle);
   });
 
   it('withdraws a delivered certificate by asking the NAP to delete it', async () => {
@@ -177,6 +181,7 @@ describe('certificate workflow on the real Temporal server', () => {
     expect(withdrawn.withdrawal).toEqual({ by: 'hana', reason: 'vehicle destroyed before registration' });
     expect((await h.nap.received(vin))?.deleted?.reason).toBe('vehicle destroyed before registration');
     expect(await handle.result()).toMatchObject({ status: 'withdrawn' });
+    await recordHistory('withdrawal', handle);
   });
 
   it('retries a transient delivery failure (NAP outage) to success', async () => {
