@@ -1,17 +1,22 @@
+import { appendAuditRecords, type Tx } from '../audit/chain.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { Database } from '../platform/database/prisma.ts';
 
-type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
-
 /**
- * Writes workflow audit entries, and projects the latest snapshot onto the certificate row (for
- * listing and dashboards); called inside the transaction of the step that caused them.
+ * Writes workflow audit entries to the hash-chained audit trail (idempotent by entry key), and
+ * projects the latest snapshot onto the certificate row (for listing and dashboards); called
+ * inside the transaction of the step that caused them, or in its own transaction.
  */
 export async function writeAuditEntries(tx: Tx | Database, entries: AuditEntry[]): Promise<void> {
-  const last = entries.at(-1);
-  if (!last) return;
+  if (entries.length === 0) return;
+  if (isClient(tx)) {
+    await tx.$transaction((inner) => writeAuditEntries(inner, entries));
+    return;
+  }
+  const last = entries.at(-1)!;
   const { snapshot } = last;
   const statusChanged = entries.findLast((entry) => entry.toStatus !== undefined && entry.toStatus !== entry.fromStatus);
+  // Projection first (row lock on the certificate), chain last: the chain lock is held briefly.
   await tx.certificate.updateMany({
     where: { id: last.certificateId },
     data: {
@@ -24,9 +29,9 @@ export async function writeAuditEntries(tx: Tx | Database, entries: AuditEntry[]
       ...(statusChanged ? { statusChangedAt: new Date(statusChanged.at) } : {}),
     },
   });
-  await tx.auditRecord.createMany({
-    skipDuplicates: true,
-    data: entries.map((entry) => ({
+  await appendAuditRecords(
+    tx,
+    entries.map((entry) => ({
       entryKey: entry.key,
       occurredAt: new Date(entry.at),
       actor: entry.actor,
@@ -40,5 +45,9 @@ export async function writeAuditEntries(tx: Tx | Database, entries: AuditEntry[]
         ...(entry.detail ?? {}),
       },
     })),
-  });
+  );
+}
+
+function isClient(tx: Tx | Database): tx is Database {
+  return '$transaction' in tx;
 }
