@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { DeliveryChannel } from '../connectors/delivery/channel.ts';
 import type { KeySigner } from '../connectors/hsm/signer.ts';
 import type { Database } from '../platform/database/prisma.ts';
@@ -13,4 +14,6 @@ export interface ActivityDependencies {
   signer: KeySigner;
   /** The channel for a configured destination (opened on first use, then reused). */
   channel(destinationId: string): Promise<DeliveryChannel>;
+  /** Talks to other workflows (the release workflow claims certificates through their Updates). */
+  client: Client;
 }

@@ -3,6 +3,7 @@ import type { ActivityDependencies } from './dependencies.ts';
 import { createDeliverActivities } from './deliver.ts';
 import { createGenerateActivities } from './generate.ts';
 import { createNotifyActivities } from './notify.ts';
+import { createReleaseActivities } from './release.ts';
 import { createSignActivities } from './sign.ts';
 import { createValidateActivities } from './validate.ts';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createGenerateActivities(deps),
     ...createSignActivities(deps),
     ...createDeliverActivities(deps),
+    ...createReleaseActivities(deps),
   };
 }
 

@@ -64,7 +64,7 @@ export async function startApplication(
         address: servers.temporalAddress,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
-        activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel }),
+        activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }),
         logger: logger.child({ component: 'worker' }),
       });
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');

@@ -1,1 +1,2 @@
 export { certificateWorkflow } from './certificate/workflow.ts';
+export { releaseAcknowledgementWorkflow, releaseWorkflow, scheduledReleaseWorkflow } from './release/index.ts';

@@ -12,7 +12,7 @@ export const destinationsConfigSchema = z.object({
   ECOC_DELIVERY_TIMEOUT: duration.prefault('60s'),
 });
 
-const destinationId = z
+export const destinationId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_" (at most 63 characters)');
 

@@ -108,16 +108,16 @@ export async function startLifecycleHarness(options: { review?: Partial<ReviewPo
   const signer = await openSoftwareSigner(keyFiles);
   const channels: ChannelRegistry = await createChannelRegistry(config, logger);
   const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
   const workerConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection: workerConnection,
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ db, logger, config, signer, channel: channels.channel }),
+    activities: createActivities({ db, logger, config, signer, channel: channels.channel, client }),
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
   const napOrigin = new URL(napProcess.url).origin;
   const napAdmin = (path: string, body?: unknown) => mtlsJson(`${napOrigin}${path}`, pki, body);
 

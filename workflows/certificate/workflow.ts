@@ -255,6 +255,8 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
   setHandler(
     claimForReleaseUpdate,
     ({ batchId }) => {
+      // The same batch asking again (a retried claim) gets the same answer.
+      if (state.status === 'delivering' && state.batchId === batchId) return { claimed: true, messageVersion: state.messageVersion, iviReferenceId: state.iviReferenceId! };
       if (state.status !== 'awaiting_release' || state.releaseImmediately) {
         return { claimed: false, reason: `state ${state.status}` };
       }

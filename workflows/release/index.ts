@@ -1,0 +1,3 @@
+export { releaseAcknowledgementWorkflow } from './acknowledgements.ts';
+export { scheduledReleaseWorkflow } from './scheduled.ts';
+export { releaseWorkflow } from './workflow.ts';

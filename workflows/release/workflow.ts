@@ -1,0 +1,202 @@
+import {
+  ActivityFailure,
+  CancellationScope,
+  continueAsNew,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.ts';
+import type { ChunkOutcome } from '../../activities/release.ts';
+import { EcocBatchId, EcocDestination } from '../search-attributes.ts';
+import { releaseAcknowledgementWorkflow } from './acknowledgements.ts';
+import {
+  acknowledgementWorkflowId,
+  newBatchId,
+  packageIdFor,
+  progressQuery,
+  type ReleaseCarry,
+  type ReleaseInput,
+  type ReleaseProgress,
+} from './definitions.ts';
+
+/** Reads and Updates: cheap, idempotent, worth retrying as long as Temporal itself answers. */
+const steps = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+/** Talks to the destination: bounded, so an outage returns the certificates to the next run. */
+const delivery = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+/** A selection page feeds each lane this many chunks before the run considers continuing as new. */
+const CHUNKS_PER_LANE_PER_PAGE = 4;
+
+/**
+ * One batch release to one destination: select waiting certificates (oldest first, up to the
+ * batch size), claim each from its certificate workflow, deliver in chunks (an SFTP package or a
+ * group of NAP calls) with bounded concurrency, and report every outcome back, so the certificate
+ * workflows stay the source of truth. A failed delivery never fails the run: the certificate goes
+ * back to awaiting_release (or to failed, if the destination rejected it) and the run goes on.
+ * Large runs continue as new at page boundaries; progress is a query and search attributes.
+ */
+export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgress> {
+  const { destination } = input;
+  const batchId = input.carried?.batchId ?? input.batchId ?? newBatchId(destination, new Date(), uuid4());
+  const progress: ReleaseProgress = input.carried?.progress ?? {
+    batchId,
+    destination,
+    requestedBy: input.requestedBy,
+    phase: 'planning',
+    expected: 0,
+    selected: 0,
+    claimed: 0,
+    skipped: 0,
+    delivered: 0,
+    failed: 0,
+    failedPermanently: 0,
+    remaining: 0,
+    packages: 0,
+    generation: 0,
+    startedAt: new Date().toISOString(),
+  };
+  if (input.carried) progress.generation += 1;
+  const remaining = () => Math.max(0, Math.max(progress.expected, progress.selected) - progress.skipped - progress.delivered - progress.failed);
+  setHandler(progressQuery, () => ({ ...progress, remaining: remaining() }));
+  upsertSearchAttributes([
+    { key: EcocDestination, value: destination },
+    { key: EcocBatchId, value: batchId },
+  ]);
+
+  const plan =
+    input.carried?.plan ??
+    (await steps.planRelease({
+      destination,
+      cutoff: progress.startedAt,
+      overrides: { batchSize: input.batchSize, chunkSize: input.chunkSize, concurrency: input.concurrency },
+    }));
+  progress.expected = plan.expected;
+  progress.phase = 'delivering';
+  let cursor = input.carried?.cursor;
+  let nextChunk = input.carried?.nextChunk ?? 1;
+  const packageIds = [...(input.carried?.packageIds ?? [])];
+  if (!input.carried) log.info('release started', { batchId, destination, kind: plan.kind, expected: plan.expected, requestedBy: input.requestedBy });
+
+  function count(outcome: ChunkOutcome): void {
+    progress.delivered += outcome.delivered;
+    progress.failed += outcome.failed;
+    progress.failedPermanently += outcome.failedPermanently;
+    if (outcome.packageId && !packageIds.includes(outcome.packageId)) {
+      packageIds.push(outcome.packageId);
+      progress.packages += 1;
+    }
+  }
+
+  /** Hands certificates back when the run stops early; delivered ones (receipt stored) are reported as such. */
+  async function settle(certificateIds: string[], reason: string): Promise<void> {
+    count(await CancellationScope.nonCancellable(() => steps.settleReleaseChunk({ destination, batchId, certificateIds, reason })));
+  }
+
+  async function processChunk(chunk: { certificateIds: string[]; number: number }): Promise<void> {
+    let claims: Awaited<ReturnType<Activities['claimForRelease']>>;
+    try {
+      claims = await steps.claimForRelease({ batchId, certificateIds: chunk.certificateIds });
+    } catch (error) {
+      // Cancelled mid-claim: some may be claimed already; the rest refuse the hand-back.
+      if (isCancellation(error)) await settle(chunk.certificateIds, 'release cancelled');
+      throw error;
+    }
+    progress.claimed += claims.claimed.length;
+    progress.skipped += claims.skipped.length;
+    if (claims.claimed.length === 0) return;
+    const claimedIds = claims.claimed.map((c) => c.certificateId);
+    try {
+      count(
+        await delivery.deliverReleaseChunk({
+          destination,
+          batchId,
+          certificates: claims.claimed,
+          // Fixed here, in history: every retry builds the same package, byte for byte.
+          packageId: packageIdFor(batchId, chunk.number),
+          createdAt: new Date().toISOString(),
+        }),
+      );
+    } catch (error) {
+      const cancelled = isCancellation(error);
+      const reason = cancelled ? 'release cancelled' : `delivery to ${destination} gave up: ${failureMessage(error)}`;
+      log.warn('release chunk not delivered', { batchId, chunk: chunk.number, reason });
+      await settle(claimedIds, reason);
+      if (cancelled) throw error;
+    }
+  }
+
+  try {
+    while (progress.selected < plan.batchSize) {
+      const limit = Math.min(plan.chunkSize * plan.concurrency * CHUNKS_PER_LANE_PER_PAGE, plan.batchSize - progress.selected);
+      const page = await steps.selectForRelease({ destination, cutoff: plan.cutoff, after: cursor, limit });
+      cursor = page.cursor;
+      progress.selected += page.certificateIds.length;
+      const chunks: { certificateIds: string[]; number: number }[] = [];
+      for (let start = 0; start < page.certificateIds.length; start += plan.chunkSize) {
+        chunks.push({ certificateIds: page.certificateIds.slice(start, start + plan.chunkSize), number: nextChunk++ });
+      }
+      await inLanes(chunks, plan.concurrency, processChunk);
+      if (page.certificateIds.length < limit) break;
+      const info = workflowInfo();
+      if (progress.selected < plan.batchSize && (info.historyLength >= plan.historyEvents || info.continueAsNewSuggested)) {
+        const carried: ReleaseCarry = { batchId, plan, progress, cursor, nextChunk, packageIds };
+        return await continueAsNew<typeof releaseWorkflow>({ ...input, carried });
+      }
+    }
+  } catch (error) {
+    if (isCancellation(error)) progress.phase = 'cancelled';
+    throw error;
+  }
+
+  if (plan.kind === 'sftp' && packageIds.length > 0) {
+    // Partners answer hours later: a separate workflow watches, so this run (and the destination) is free.
+    const watch = await startChild(releaseAcknowledgementWorkflow, {
+      workflowId: acknowledgementWorkflowId(batchId),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ destination, batchId, packageIds, pollIntervalMs: plan.ackPollIntervalMs, deadline: new Date(Date.now() + plan.ackTimeoutMs).toISOString() }],
+    });
+    progress.acknowledgementWorkflowId = watch.workflowId;
+  }
+  progress.expected = progress.selected;
+  progress.phase = 'completed';
+  progress.finishedAt = new Date().toISOString();
+  log.info('release finished', { ...progress });
+  return { ...progress, remaining: remaining() };
+}
+
+/** Runs `work` over `items` with at most `lanes` at a time; waits for all, then rethrows the first failure. */
+async function inLanes<T>(items: T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let stopped = false;
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(lanes, items.length) }, async () => {
+      try {
+        while (!stopped && next < items.length) await work(items[next++]!);
+      } catch (error) {
+        stopped = true;
+        throw error;
+      }
+    }),
+  );
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+function failureMessage(error: unknown): string {
+  return error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message;
+}
