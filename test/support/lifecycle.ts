@@ -16,6 +16,7 @@ import { createChannelRegistry, type ChannelRegistry } from '../../platform/deli
 import { createLogger } from '../../platform/logger.ts';
 import { installTemporalRuntime } from '../../platform/temporal/runtime.ts';
 import { waitFor } from '../../platform/wait.ts';
+import type { Destination } from '../../schemas/config/destinations.ts';
 import type { Config } from '../../schemas/config/index.ts';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 import { certificateWorkflowId, statusQuery } from '../../workflows/certificate/definitions.ts';
@@ -88,7 +89,9 @@ export interface NapVinState {
  * Real components for lifecycle tests: the run's Temporal server, a fresh PostgreSQL database,
  * a software signing key, the NAP simulator over mutual TLS, and a Worker on its own task queue.
  */
-export async function startLifecycleHarness(options: { review?: Partial<ReviewPolicy>; env?: Record<string, string> } = {}): Promise<LifecycleHarness> {
+export async function startLifecycleHarness(
+  options: { review?: Partial<ReviewPolicy>; env?: Record<string, string>; /** Configured next to the NAP (e.g. an SFTP partner on a test sshd). */ destinations?: Destination[] } = {},
+): Promise<LifecycleHarness> {
   const logger = createLogger(process.env.ECOC_TEST_LOG_LEVEL ?? 'warn');
   installTemporalRuntime(logger);
   const dir = mkdtempSync(join(tmpdir(), 'ecoc-lifecycle-'));
@@ -98,7 +101,10 @@ export async function startLifecycleHarness(options: { review?: Partial<ReviewPo
   const destinationsFile = join(dir, 'destinations.json');
   writeFileSync(
     destinationsFile,
-    JSON.stringify([{ id: NAP_DESTINATION, kind: 'nap', url: napProcess.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' }]),
+    JSON.stringify([
+      { id: NAP_DESTINATION, kind: 'nap', url: napProcess.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' },
+      ...(options.destinations ?? []),
+    ]),
   );
   const taskQueue = `lifecycle-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig({ ECOC_DATA_DIR: dir, ECOC_TASK_QUEUE: taskQueue, ECOC_DESTINATIONS_FILE: destinationsFile, ECOC_DELIVERY_TIMEOUT: '10s', ...options.env });
