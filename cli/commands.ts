@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.ts';
-import { startInfrastructure } from '../platform/infrastructure.ts';
+import { ensureSearchAttributes, startInfrastructure } from '../platform/infrastructure.ts';
 import { startApplication } from '../platform/application.ts';
 import { createLogger } from '../platform/logger.ts';
 import { applyMigrations } from '../platform/database/migrate.ts';
@@ -52,7 +52,10 @@ export function registerRunCommands(program: Command): void {
         if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
           throw new Error(`ecoc ${role} needs TEMPORAL_ADDRESS and DATABASE_URL; use \`ecoc start\` for the embedded stack`);
         }
-        if (role === 'worker') await applyMigrations(config.DATABASE_URL, logger.child({ component: 'migrate' }));
+        if (role === 'worker') {
+          await applyMigrations(config.DATABASE_URL, logger.child({ component: 'migrate' }));
+          await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger);
+        }
         const application = await startApplication(
           config,
           { temporalAddress: config.TEMPORAL_ADDRESS, databaseUrl: config.DATABASE_URL },

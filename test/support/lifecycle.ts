@@ -9,7 +9,6 @@ import { createActivities } from '../../activities/index.ts';
 import { ingestVehicle, type IngestResult } from '../../certificates/ingest.ts';
 import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
 import type { KeySigner } from '../../connectors/hsm/signer.ts';
-import { readIvi } from '../../ivi/reader.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import { createChannelRegistry, type ChannelRegistry } from '../../platform/delivery-channels.ts';
@@ -24,6 +23,7 @@ import type { CertificateStatus } from '../../workflows/certificate/status.ts';
 import type { Actor, CertificateState, ReviewPolicy } from '../../workflows/certificate/types.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from './nap-simulator.ts';
+import { NAP_DESTINATION } from './specimen.ts';
 import { createTestPki, type TestPki } from './tls.ts';
 
 export const actors = {
@@ -36,32 +36,7 @@ export const actors = {
   ops: { id: 'ops', roles: ['ops'] },
 } satisfies Record<string, Actor>;
 
-export const NAP_DESTINATION = 'nap-be';
-const SPECIMEN = new URL('../fixtures/ivi2/M1-01_electric.xml', import.meta.url);
-
-/** A complete, valid vehicle record built from an official specimen, with a VIN of our choosing. */
-export function specimenRecord(vin: string, overrides: Partial<VehicleRecord> = {}): VehicleRecord {
-  const { cocDataGroup } = readIvi(readFileSync(SPECIMEN));
-  return {
-    manufacturerId: 'acme',
-    vin,
-    stage: 1,
-    typeApprovalNumber: cocDataGroup.TypeApprovalNumber,
-    variant: cocDataGroup.Variant,
-    version: cocDataGroup.Version,
-    destination: NAP_DESTINATION,
-    values: { ...cocDataGroup, VehicleIdentificationNumber: vin },
-    ...overrides,
-  } as VehicleRecord;
-}
-
-let vinCounter = 0;
-/** A fresh valid VIN per call (17 chars, no I/O/Q), unique across test files by the process id. */
-export function nextVin(): string {
-  vinCounter += 1;
-  const base = `${process.pid.toString(36).toUpperCase()}${Date.now().toString(36).toUpperCase()}${vinCounter.toString(36).toUpperCase()}`.replace(/[IOQ]/g, 'X');
-  return `WVW${base}`.padEnd(17, '0').slice(0, 17);
-}
+export { NAP_DESTINATION, nextVin, specimenRecord } from './specimen.ts';
 
 export interface LifecycleHarness {
   client: Client;

@@ -1,0 +1,250 @@
+// End-to-end certificate throughput through the real stack (Temporal dev server, PostgreSQL,
+// `ecoc worker` process, NAP simulator over mTLS) with a reviewer client approving, compared with
+// the same steps run in-process without Temporal; then worker memory with certificates parked in review.
+// Run: npx tsx bench/lifecycle.ts [--certificates 1000] [--parked 10000] [--concurrency 64]
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
+import { ingestVehicle } from '../certificates/ingest.ts';
+import { storeDataVersion } from '../certificates/store.ts';
+import { createDeliveryChannel, loadDestinations } from '../connectors/delivery/destinations.ts';
+import type { NapDeliveryChannel } from '../connectors/delivery/channel.ts';
+import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
+import { checkCertificate } from '../ivi/rules/index.ts';
+import { writeIvi } from '../ivi/writer.ts';
+import { validateIviXml } from '../ivi/xsd.ts';
+import { workerProbe } from '../platform/readiness.ts';
+import { waitFor } from '../platform/wait.ts';
+import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
+import { signAndCheck } from '../signing/sign-and-check.ts';
+import { runCli, type RunningCli } from '../test/support/processes.ts';
+import { nextVin, specimenRecord } from '../test/support/specimen.ts';
+import { approveUpdate, certificateWorkflowId, releaseNowUpdate } from '../workflows/certificate/definitions.ts';
+import type { Actor, ReviewPolicy } from '../workflows/certificate/types.ts';
+import { startBenchStack, type BenchStack } from './support/stack.ts';
+
+export interface LifecycleBenchOptions {
+  certificates?: number;
+  /** Certificates left in review to measure worker memory; 0 skips that phase. */
+  parked?: number;
+  concurrency?: number;
+}
+
+export interface StageTimes {
+  p50: number;
+  p99: number;
+}
+
+export interface LifecycleBenchResult {
+  certificates: number;
+  seconds: number;
+  perSecond: number;
+  stages: Record<string, StageTimes>;
+  inProcess: { certificates: number; perSecond: number };
+  ratio: number;
+  parked?: { certificates: number; seconds: number; workerRssMiB: number };
+}
+
+const integrator: Actor = { id: 'bench-erp', roles: ['integrator'] };
+const reviewer: Actor = { id: 'bench-reviewer', roles: ['reviewer'] };
+const releaser: Actor = { id: 'bench-release', roles: ['release-manager'] };
+const review: ReviewPolicy = { escalateAfterMs: 86_400_000, expireAfterMs: 7 * 86_400_000, escalationOwner: 'lead' };
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function rssMiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+async function startWorker(stack: BenchStack, taskQueue: string): Promise<RunningCli> {
+  const worker = runCli(['worker'], stack.workerEnv(taskQueue));
+  const probeConnection = Connection.lazy({ address: stack.temporalAddress, interceptors: [] });
+  const probe = workerProbe(probeConnection, 'default', taskQueue);
+  await waitFor(async () => (await probe()).ok, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
+  await probeConnection.close();
+  return worker;
+}
+
+/** Stage durations per certificate from the audit trail the workflow writes. */
+async function stageTimes(stack: BenchStack, ids: string[]): Promise<Record<string, StageTimes>> {
+  const rows = await stack.db.auditRecord.findMany({ where: { certificateId: { in: ids } }, select: { certificateId: true, action: true, occurredAt: true } });
+  const at = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const map = at.get(row.certificateId!) ?? new Map<string, number>();
+    if (!map.has(row.action)) map.set(row.action, row.occurredAt.getTime());
+    at.set(row.certificateId!, map);
+  }
+  const stages: [string, string, string][] = [
+    ['validate+generate', 'ingested', 'status:in_review'],
+    ['review (client)', 'status:in_review', 'status:approved'],
+    ['sign', 'status:approved', 'status:awaiting_release'],
+    ['release (client)', 'status:awaiting_release', 'status:delivering'],
+    ['deliver', 'status:delivering', 'status:acknowledged'],
+    ['total', 'ingested', 'status:acknowledged'],
+  ];
+  return Object.fromEntries(
+    stages.map(([name, from, to]) => {
+      const durations = [...at.values()]
+        .map((map) => (map.get(to) ?? NaN) - (map.get(from) ?? NaN))
+        .filter((ms) => Number.isFinite(ms))
+        .sort((a, b) => a - b);
+      return [name, { p50: percentile(durations, 50), p99: percentile(durations, 99) }];
+    }),
+  );
+}
+
+async function endToEnd(stack: BenchStack, count: number, concurrency: number): Promise<Omit<LifecycleBenchResult, 'inProcess' | 'ratio' | 'parked'>> {
+  const taskQueue = `bench-e2e-${Date.now()}`;
+  const worker = await startWorker(stack, taskQueue);
+  const context = { db: stack.db, client: stack.client, taskQueue, review };
+  const vins = Array.from({ length: count }, () => nextVin());
+  const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
+  const approved = new Set<string>();
+  const released = new Set<string>();
+  const started = Date.now();
+  let ingesting = true;
+
+  // The reviewer and release clients: they find their work in the status projection, as the console does.
+  const drive = async () => {
+    while (ingesting || released.size < count) {
+      const ready = await stack.db.certificate.findMany({
+        where: { id: { in: ids }, status: { in: ['in_review', 'awaiting_release'] } },
+        select: { id: true, status: true, dataVersion: true },
+      });
+      const todo = ready.filter((c) => (c.status === 'in_review' ? !approved.has(c.id) : !released.has(c.id)));
+      await pool(todo, concurrency, async (c) => {
+        const handle = stack.client.workflow.getHandle(c.id);
+        if (c.status === 'in_review') {
+          approved.add(c.id);
+          await handle.executeUpdate(approveUpdate, { args: [{ actor: reviewer, dataVersion: c.dataVersion }] });
+        } else {
+          released.add(c.id);
+          await handle.executeUpdate(releaseNowUpdate, { args: [{ actor: releaser }] });
+        }
+      });
+      if (todo.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const ingest = async () => {
+    try {
+      await pool(vins, concurrency, (vin) => ingestVehicle(context, specimenRecord(vin), integrator, 'erp'));
+    } finally {
+      ingesting = false;
+    }
+  };
+  await Promise.all([drive(), ingest()]);
+  await waitFor(async () => (await stack.db.certificate.count({ where: { id: { in: ids }, status: 'acknowledged' } })) === count, {
+    timeoutMs: 30 * 60_000,
+    what: `${count} acknowledged certificates`,
+  });
+  const seconds = (Date.now() - started) / 1000;
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  return { certificates: count, seconds, perSecond: count / seconds, stages: await stageTimes(stack, ids) };
+}
+
+/** The same steps as plain function calls: store, validate, generate, sign, deliver. */
+async function inProcess(stack: BenchStack, count: number, concurrency: number): Promise<{ certificates: number; perSecond: number }> {
+  const env = stack.workerEnv('unused');
+  const signer = await openSoftwareSigner(await ensureSoftwareKey(env.ECOC_DATA_DIR!));
+  const destinations = await loadDestinations(env.ECOC_DESTINATIONS_FILE);
+  const channel = (await createDeliveryChannel(destinations, 'nap-be', { logger: stack.logger, timeoutMs: 30_000 })) as NapDeliveryChannel;
+  const vins = Array.from({ length: count }, () => nextVin());
+  const started = Date.now();
+  await pool(vins, concurrency, async (vin) => {
+    const id = certificateWorkflowId(vin, 1);
+    const record = specimenRecord(vin);
+    const stored = await storeDataVersion(stack.db, id, record, { source: 'erp', submittedBy: integrator.id });
+    const data = await loadCertificateData(stack.db, id, stored.dataVersion);
+    const iviReferenceId = crypto.randomUUID();
+    const header = iviHeader(record, { iviReferenceId, messageVersion: 1, at: new Date() });
+    if (checkCertificate({ header, cocDataGroup: data.values }).some((f) => f.severity === 'error')) throw new Error(`${vin} has findings`);
+    const xml = writeIvi({ header, cocDataGroup: data.values as CocDataGroup } as IviMessage);
+    const signed = await signAndCheck(xml, signer, { validateXsd: validateIviXml });
+    const outcome = await channel.deliverMessage({ vin, iviReferenceId, iviVersionNumber: 1, xml: Buffer.from(signed.signedXml) });
+    if (outcome.status !== 'delivered') throw new Error(`${vin}: ${outcome.code}`);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  await channel.close();
+  await signer.close();
+  return { certificates: count, perSecond: count / seconds };
+}
+
+async function parkedInReview(stack: BenchStack, count: number, concurrency: number): Promise<{ certificates: number; seconds: number; workerRssMiB: number }> {
+  const taskQueue = `bench-parked-${Date.now()}`;
+  const worker = await startWorker(stack, taskQueue);
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.child.pid!))), 500);
+  const context = { db: stack.db, client: stack.client, taskQueue, review };
+  const vins = Array.from({ length: count }, () => nextVin());
+  const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
+  const started = Date.now();
+  let done = 0;
+  await pool(vins, concurrency, async (vin) => {
+    await ingestVehicle(context, specimenRecord(vin), integrator, 'erp');
+    done += 1;
+    if (done % 1000 === 0) process.stderr.write(`  parked: ${done}/${count} ingested\n`);
+  });
+  await waitFor(async () => (await stack.db.certificate.count({ where: { id: { in: ids }, status: 'in_review' } })) === count, {
+    timeoutMs: 60 * 60_000,
+    what: `${count} certificates in review`,
+    intervalMs: 2_000,
+  });
+  const seconds = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, rssMiB(worker.child.pid!));
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  return { certificates: count, seconds, workerRssMiB: Math.round(peak) };
+}
+
+export async function runLifecycleBench(options: LifecycleBenchOptions = {}): Promise<LifecycleBenchResult> {
+  const certificates = options.certificates ?? 1000;
+  const concurrency = options.concurrency ?? 64;
+  const stack = await startBenchStack();
+  try {
+    const e2e = await endToEnd(stack, certificates, concurrency);
+    const local = await inProcess(stack, certificates, concurrency);
+    const parked = options.parked === 0 ? undefined : await parkedInReview(stack, options.parked ?? 10_000, concurrency);
+    return { ...e2e, inProcess: local, ratio: e2e.perSecond / local.perSecond, ...(parked ? { parked } : {}) };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export function printLifecycleBench(result: LifecycleBenchResult): void {
+  console.log(`\nCertificate lifecycle, end to end (${result.certificates} certificates, reviewer + release clients):`);
+  console.log(`  ${result.perSecond.toFixed(1)} certificates/s through Temporal (${result.seconds.toFixed(1)} s)   target ≥ 100/s`);
+  console.log(`  ${result.inProcess.perSecond.toFixed(1)} certificates/s in-process without Temporal   ratio ${result.ratio.toFixed(2)}   target ≥ 0.3`);
+  console.log('  stage                 p50 ms    p99 ms');
+  for (const [stage, times] of Object.entries(result.stages)) console.log(`  ${stage.padEnd(20)} ${String(times.p50).padStart(7)} ${String(times.p99).padStart(9)}`);
+  if (result.parked) {
+    console.log(`  ${result.parked.certificates} parked in review after ${result.parked.seconds.toFixed(0)} s: worker RSS ${result.parked.workerRssMiB} MiB   target < 1024 MiB`);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { certificates: { type: 'string' }, parked: { type: 'string' }, concurrency: { type: 'string' } } });
+  const result = await runLifecycleBench({
+    certificates: values.certificates ? Number(values.certificates) : undefined,
+    parked: values.parked !== undefined ? Number(values.parked) : undefined,
+    concurrency: values.concurrency ? Number(values.concurrency) : undefined,
+  });
+  printLifecycleBench(result);
+}

@@ -1,0 +1,81 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
+import { applyMigrations } from '../../platform/database/migrate.ts';
+import { createDatabase, type Database } from '../../platform/database/prisma.ts';
+import { createLogger, type Logger } from '../../platform/logger.ts';
+import { freePort } from '../../platform/ports.ts';
+import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
+import { startDevServer } from '../../platform/temporal/dev-server.ts';
+import { startNapSimulatorProcess, type NapSimulatorProcess } from '../../test/support/nap-simulator.ts';
+import { createTestPki } from '../../test/support/tls.ts';
+
+export interface BenchStack {
+  dir: string;
+  temporalAddress: string;
+  databaseUrl: string;
+  client: Client;
+  db: Database;
+  nap: NapSimulatorProcess;
+  /** Environment for an `ecoc worker` process on this stack. */
+  workerEnv(taskQueue: string): Record<string, string>;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * A throwaway stack of real servers for benchmarks: Temporal dev server (headless, in memory),
+ * embedded PostgreSQL with migrations, and the NAP simulator over mutual TLS.
+ */
+export async function startBenchStack(): Promise<BenchStack> {
+  const logger = createLogger(process.env.ECOC_BENCH_LOG_LEVEL ?? 'warn');
+  const dir = mkdtempSync(join(tmpdir(), 'ecoc-bench-'));
+  chmodSync(dir, 0o755);
+  const temporal = await startDevServer({
+    executable: await resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger }),
+    port: await freePort(),
+    namespace: 'default',
+    logger,
+    readyTimeoutMs: 120_000,
+  });
+  const postgres = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), port: await freePort(), database: 'ecoc', logger });
+  await applyMigrations(postgres.url);
+  const pki = createTestPki();
+  const nap = await startNapSimulatorProcess(pki, join(dir, 'nap-state'));
+  const destinationsFile = join(dir, 'destinations.json');
+  writeFileSync(
+    destinationsFile,
+    JSON.stringify([{ id: 'nap-be', kind: 'nap', url: nap.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' }]),
+  );
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const db = createDatabase(postgres.url);
+  return {
+    dir,
+    temporalAddress: temporal.address,
+    databaseUrl: postgres.url,
+    client,
+    db,
+    nap,
+    logger,
+    workerEnv: (taskQueue) => ({
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABASE_URL: postgres.url,
+      ECOC_TASK_QUEUE: taskQueue,
+      ECOC_DATA_DIR: join(dir, 'data'),
+      ECOC_DESTINATIONS_FILE: destinationsFile,
+      ECOC_LOG_LEVEL: 'warn',
+    }),
+    async stop() {
+      await connection.close();
+      await db.$disconnect();
+      await nap.stop();
+      await postgres.stop();
+      await temporal.stop();
+      pki.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
