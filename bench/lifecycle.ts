@@ -76,7 +76,10 @@ async function startWorker(stack: BenchStack, taskQueue: string): Promise<Runnin
   const worker = runCli(['worker'], stack.workerEnv(taskQueue));
   const probeConnection = Connection.lazy({ address: stack.temporalAddress, interceptors: [] });
   const probe = workerProbe(probeConnection, 'default', taskQueue);
-  await waitFor(async () => (await probe()).ok, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
+  await waitFor(async () => {
+    if (worker.child.exitCode !== null) throw new Error(`the worker process exited with ${worker.child.exitCode}:\n${worker.output()}`);
+    return (await probe()).ok;
+  }, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
   await probeConnection.close();
   return worker;
 }
@@ -139,8 +142,14 @@ async function endToEnd(stack: BenchStack, count: number, concurrency: number): 
         }
       });
       if (todo.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (Date.now() - lastReport > 5_000) {
+        lastReport = Date.now();
+        const counts = await stack.db.certificate.groupBy({ by: ['status'], where: { id: { in: ids } }, _count: true });
+        process.stderr.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${counts.map((c) => `${c.status} ${c._count}`).join(', ')}\n`);
+      }
     }
   };
+  let lastReport = Date.now();
   const ingest = async () => {
     try {
       await pool(vins, concurrency, (vin) => ingestVehicle(context, specimenRecord(vin), integrator, 'erp'));

@@ -1,4 +1,4 @@
-import { Prisma } from '../.generated/prisma/client.ts';
+import type { Prisma } from '../.generated/prisma/client.ts';
 import type { Correction } from '../ivi/compose.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';

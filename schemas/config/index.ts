@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiConfigSchema } from './api.ts';
 import { destinationsConfigSchema } from './destinations.ts';
 import { inboxConfigSchema } from './inbox.ts';

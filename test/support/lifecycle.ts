@@ -137,7 +137,7 @@ export async function startLifecycleHarness(
         );
       } catch (error) {
         const seen = last ? `; it is ${last.status}${last.failure ? ` (failure in ${last.failure.step}: ${last.failure.reason})` : ''}` : '';
-        throw new Error(`${(error as Error).message}${seen}`);
+        throw new Error(`${(error as Error).message}${seen}`, { cause: error });
       }
       return last!;
     },
