@@ -1,25 +1,55 @@
-import express, { type Express, type Router } from 'express';
-import type { Logger } from '../platform/logger.ts';
-import type { ReadinessProbe } from '../platform/readiness.ts';
+import express, { type Express } from 'express';
+import { TokenBuckets, rateLimit } from './middleware/rate-limit.ts';
+import { authenticate } from './middleware/authenticate.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import { requestTimeout } from './middleware/timeout.ts';
+import { httpMetrics } from './metrics/http.ts';
+import { certificateMetrics } from './metrics/certificates.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import { requestContext } from './request-context.ts';
+import type { ApiContext, RouteModule } from './context.ts';
+import { RouteTable } from './routes-table.ts';
+import { actionRoutes } from './routes/actions.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { certificateRoutes } from './routes/certificates.ts';
 import { healthRoutes } from './routes/health.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { operationRoutes } from './routes/operations.ts';
+import { vehicleRoutes } from './routes/vehicles.ts';
 
-export interface ApiDependencies {
-  logger: Logger;
-  readinessProbes: Record<string, ReadinessProbe>;
-  /** Versioned resource routers mounted under /api/v1. */
-  v1?: Router[];
+export type { ApiContext, RouteModule } from './context.ts';
+
+/** The resource modules under /api/v1; other parts of the product add theirs via `extraRoutes`. */
+export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, actionRoutes, auditRoutes, keyRoutes];
+
+export interface Api {
+  app: Express;
+  /** Every route with its OpenAPI path (the OpenAPI document is generated from the same table). */
+  table: RouteTable;
 }
 
-export function createApp(deps: ApiDependencies): Express {
+export function createApp(context: ApiContext, extraRoutes: RouteModule[] = []): Api {
+  const { config } = context;
+  const buckets = new TokenBuckets(config.ECOC_API_RATE_PER_SECOND, config.ECOC_API_RATE_BURST);
+  const table = new RouteTable({
+    authenticate: authenticate({ db: context.db, oidc: context.oidc, failures: buckets }),
+    rateLimit: rateLimit(buckets),
+    bodyLimit: config.ECOC_API_BODY_LIMIT,
+  });
+  healthRoutes(table, context.readinessProbes);
+  operationRoutes(table, context);
+  for (const module of [...v1Routes, ...extraRoutes]) module(table, context);
+  certificateMetrics(context.metrics, context.db);
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(requestContext(deps.logger));
-  app.use(healthRoutes(deps.readinessProbes));
-  for (const router of deps.v1 ?? []) app.use('/api/v1', router);
+  app.use(requestContext(context.logger));
+  app.use(securityHeaders);
+  app.use(httpMetrics(context.metrics));
+  app.use(requestTimeout(config.ECOC_API_REQUEST_TIMEOUT));
+  app.use(table.router);
   app.use(notFoundHandler);
   app.use(problemHandler);
-  return app;
+  return { app, table };
 }

@@ -1,18 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import type { Problem } from '../schemas/api/problem.ts';
 
-/** RFC 9457 problem details with a stable machine-readable `code` and the offending field paths. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail?: string;
-  instance?: string;
-  errors?: { path: string; message: string }[];
-  [extension: string]: unknown;
-}
+export type { Problem };
 
+/** An error that becomes exactly this problem answer. */
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
@@ -24,42 +16,64 @@ export class HttpProblem extends Error {
   }
 }
 
+export const notFound = (what: string) => new HttpProblem(404, 'not_found', `${what} was not found`);
+export const forbidden = (message: string) => new HttpProblem(403, 'forbidden', message);
+
 export type ProblemInput = Pick<Problem, 'title' | 'status' | 'code'> & Partial<Omit<Problem, 'title' | 'status' | 'code'>>;
 
 export function sendProblem(res: Response, problem: ProblemInput): void {
+  const requestId = res.req.id;
   res
     .status(problem.status)
     .type('application/problem+json')
-    .json({ type: `https://ecoc-hub.dev/problems/${problem.code}`, ...problem });
+    .json({ type: `https://ecoc-hub.dev/problems/${problem.code}`, instance: res.req.originalUrl, ...(requestId ? { requestId } : {}), ...problem });
+}
+
+/** Field paths as clients write them: `records.3.vin`, `(root)` for the whole body. */
+export function zodProblem(error: ZodError, where: 'body' | 'query' | 'params'): HttpProblem {
+  return new HttpProblem(400, 'invalid_request', `The request ${where} is invalid`, {
+    errors: error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
+  });
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {
-  sendProblem(res, { status: 404, code: 'not_found', title: 'Not found', detail: `No route for ${req.method} ${req.path}`, instance: req.originalUrl });
+  sendProblem(res, { status: 404, code: 'not_found', title: 'Not found', detail: `No route for ${req.method} ${req.path}` });
+};
+
+/** body-parser's error types, as stable codes. */
+const bodyErrors: Record<string, { code: string; title: string }> = {
+  'entity.parse.failed': { code: 'malformed_json', title: 'The body is not valid JSON' },
+  'entity.too.large': { code: 'payload_too_large', title: 'The body is larger than allowed' },
+  'encoding.unsupported': { code: 'unsupported_encoding', title: 'The body encoding is not supported' },
+  'charset.unsupported': { code: 'unsupported_charset', title: 'The body charset is not supported' },
+  'request.aborted': { code: 'request_aborted', title: 'The request was aborted' },
+  'request.size.invalid': { code: 'invalid_content_length', title: 'The body does not match its Content-Length' },
 };
 
 /** Turns every thrown error into problem JSON; unexpected ones are logged and masked. */
 export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  if (res.headersSent) {
+    // Already answered (a timeout, or a stream that failed midway): log only.
+    req.log?.warn({ err: error }, 'error after the response started');
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
   if (error instanceof HttpProblem) {
-    sendProblem(res, { status: error.status, code: error.code, title: error.message, instance: req.originalUrl, ...error.extra });
+    sendProblem(res, { status: error.status, code: error.code, title: error.message, ...error.extra });
     return;
   }
   if (error instanceof ZodError) {
-    sendProblem(res, {
-      status: 400,
-      code: 'invalid_request',
-      title: 'The request is invalid',
-      instance: req.originalUrl,
-      errors: error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message })),
-    });
+    const problem = zodProblem(error, 'body');
+    sendProblem(res, { status: 400, code: problem.code, title: problem.message, ...problem.extra });
     return;
   }
   const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : 500;
   if (status >= 400 && status < 500) {
-    // Body-parser errors (malformed JSON, oversized body, wrong charset) carry a status and a type.
-    const type = (error as { type?: string }).type ?? 'bad_request';
-    sendProblem(res, { status, code: type.replace(/\./g, '_'), title: (error as Error).message, instance: req.originalUrl });
+    const type = (error as { type?: string }).type ?? '';
+    const known = bodyErrors[type] ?? { code: 'bad_request', title: 'The request could not be read' };
+    sendProblem(res, { status, ...known, detail: (error as Error).message });
     return;
   }
   req.log?.error({ err: error }, 'unhandled error');
-  sendProblem(res, { status: 500, code: 'internal_error', title: 'Internal error', instance: req.originalUrl });
+  sendProblem(res, { status: 500, code: 'internal_error', title: 'Internal error' });
 };

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Principal } from '../auth/principal.ts';
 import type { Logger } from '../platform/logger.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Correlates logs and the workflow calls a request causes. */
+      /** Correlates logs and the workflow calls a request causes (actor.requestId). */
       id: string;
       log: Logger;
+      /** Set by authentication. */
+      principal?: Principal;
     }
   }
 }
@@ -25,7 +28,10 @@ export function requestContext(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      req.log.info(
+        { method: req.method, path: req.path, route: res.locals.route, status: res.statusCode, ms: Math.round(ms * 10) / 10, subject: req.principal?.subject },
+        'request',
+      );
     });
     next();
   };

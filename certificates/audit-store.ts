@@ -48,6 +48,7 @@ export async function writeAuditEntries(tx: Tx | Database, entries: AuditEntry[]
   );
 }
 
+/** Transaction clients lack `$connect` (they do have `$transaction`: Prisma 7 nests transactions). */
 function isClient(tx: Tx | Database): tx is Database {
-  return '$transaction' in tx;
+  return '$connect' in tx;
 }

@@ -1,14 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities } from '../activities/index.ts';
 import { createApp } from '../api/app.ts';
 import { listen, type RunningApi } from '../api/server.ts';
+import { signingCertificateProbe } from '../api/signing-probe.ts';
+import { createOidcVerifier } from '../auth/oidc.ts';
+import { SigningCertificateMonitor } from '../signing/certificate-monitor.ts';
 import type { Config } from '../schemas/config/index.ts';
 import type { ReviewPolicy } from '../workflows/certificate/types.ts';
 import { createKeySigner, type KeySigner } from '../connectors/hsm/index.ts';
 import { createDatabase, type Database } from './database/prisma.ts';
 import { createChannelRegistry, type ChannelRegistry } from './delivery-channels.ts';
 import type { Logger } from './logger.ts';
+import { freePort } from './ports.ts';
 import { databaseProbe, temporalProbe, workerProbe } from './readiness.ts';
+import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
 import { startWorker, type RunningWorker } from './temporal/worker.ts';
 
 export interface ApplicationRoles {
@@ -58,6 +65,8 @@ export async function startApplication(
   };
   try {
     if (roles.worker) {
+      // The SDK's own worker metrics, on loopback; the API's /metrics appends them.
+      installTemporalRuntime(logger, { metricsBindAddress: `127.0.0.1:${config.ECOC_TEMPORAL_METRICS_PORT || (await freePort())}` });
       signer = await createKeySigner(config, logger);
       channels = await createChannelRegistry(config, logger.child({ component: 'delivery' }));
       worker = await startWorker({
@@ -70,13 +79,29 @@ export async function startApplication(
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');
     }
     if (roles.api) {
-      const app = createApp({
+      const metrics = new Registry();
+      collectDefaultMetrics({ register: metrics });
+      // The signer's certificate in a worker process; an API-only process watches ECOC_SIGNING_CERT_FILE if set.
+      const certificatePem = signer?.certificatePem ?? (config.ECOC_SIGNING_CERT_FILE ? readFileSync(config.ECOC_SIGNING_CERT_FILE, 'utf8') : undefined);
+      const signing = certificatePem
+        ? new SigningCertificateMonitor({ certificatePem, warnDays: config.ECOC_SIGNING_CERT_WARN_DAYS, registry: metrics, logger })
+        : undefined;
+      const { app } = createApp({
+        db,
+        client,
+        taskQueue: config.ECOC_TASK_QUEUE,
+        review: reviewPolicy(config),
+        config,
         logger: logger.child({ component: 'api' }),
         readinessProbes: {
           temporal: temporalProbe(probeConnection),
           database: databaseProbe(db),
           worker: workerProbe(probeConnection, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE),
+          ...(signing ? { signingCertificate: signingCertificateProbe(signing) } : {}),
         },
+        metrics,
+        oidc: createOidcVerifier(config),
+        temporalMetricsAddress: temporalMetricsAddress(),
       });
       api = await listen(app, config.ECOC_API_HOST, config.ECOC_API_PORT);
       logger.info({ url: api.url }, 'API listening');

@@ -2,6 +2,7 @@ import { Runtime, makeTelemetryFilterString, type LogLevel, type LogMetadata } f
 import type { Logger } from '../logger.ts';
 
 let installed = false;
+let metricsAddress: string | undefined;
 
 const levelName: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -11,13 +12,24 @@ const levelName: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
   ERROR: 'error',
 };
 
+export interface RuntimeOptions {
+  /**
+   * `host:port` for the SDK's Prometheus exporter (worker task slots, poll and schedule-to-start
+   * latencies, sticky cache, activity and workflow task outcomes). Keep it on loopback: the API's
+   * authenticated /metrics appends its text.
+   */
+  metricsBindAddress?: string;
+}
+
 /**
  * Installs the SDK runtime once per process: SDK, workflow and activity logs go through pino,
- * and the stack (not the SDK) owns signal handling so shutdown happens in order.
+ * and the stack (not the SDK) owns signal handling so shutdown happens in order. Only the first
+ * call's options count (the SDK allows one runtime per process).
  */
-export function installTemporalRuntime(logger: Logger): void {
+export function installTemporalRuntime(logger: Logger, options: RuntimeOptions = {}): void {
   if (installed) return;
   installed = true;
+  metricsAddress = options.metricsBindAddress;
   const log = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     shutdownSignals: [],
@@ -31,6 +43,12 @@ export function installTemporalRuntime(logger: Logger): void {
     },
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      ...(options.metricsBindAddress ? { metrics: { prometheus: { bindAddress: options.metricsBindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } : {}),
     },
   });
+}
+
+/** Where the SDK's Prometheus exporter listens in this process, if the runtime was installed with one. */
+export function temporalMetricsAddress(): string | undefined {
+  return metricsAddress;
 }

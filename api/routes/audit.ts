@@ -1,0 +1,95 @@
+import { Prisma } from '../../.generated/prisma/client.ts';
+import { verifyAuditChain } from '../../audit/verify.ts';
+import { seesAllManufacturers } from '../../auth/principal.ts';
+import { auditExportQuerySchema, auditVerificationSchema } from '../../schemas/api/audit.ts';
+import { auditApiAction } from '../certificate-access.ts';
+import type { RouteModule } from '../context.ts';
+import { forbidden } from '../problem.ts';
+import { auditView } from './certificates.ts';
+
+const EXPORT_PAGE = 1_000;
+
+interface AuditRowRaw {
+  id: bigint;
+  occurred_at: Date;
+  actor: string;
+  action: string;
+  certificate_id: string | null;
+  entry_key: string | null;
+  detail: unknown;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** The global audit trail: NDJSON export (scoped to the caller's manufacturers) and chain verification. */
+export const auditRoutes: RouteModule = (table, { db }) => {
+  table.add({
+    method: 'get',
+    path: '/api/v1/audit/export',
+    operationId: 'exportAudit',
+    summary: 'Export audit records as NDJSON (one AuditRecord per line, in chain order)',
+    description:
+      'Streams every matching record. Callers scoped to some manufacturers get their certificates’ records only; records without a certificate (API keys, exports) need the all-manufacturers scope.',
+    tag: 'audit',
+    access: ['ops', 'admin'],
+    query: auditExportQuerySchema,
+    streaming: true,
+    responses: { 200: { description: 'NDJSON stream', contentType: 'application/x-ndjson' } },
+    async handler({ req, res, query, principal }) {
+      const all = seesAllManufacturers(principal);
+      await auditApiAction(db, req, 'audit_export', query.certificateId ?? null, { filter: query });
+      res.status(200).type('application/x-ndjson');
+      let after = 0n;
+      let aborted = false;
+      req.on('close', () => (aborted = !res.writableFinished));
+      while (!aborted) {
+        const rows = await db.$queryRaw<AuditRowRaw[]>`
+          SELECT a.id, a.occurred_at, a.actor, a.action, a.certificate_id, a.entry_key, a.detail, a.prev_hash, a.hash
+          FROM audit_record a LEFT JOIN certificate c ON c.id = a.certificate_id
+          WHERE a.id > ${after}
+            ${all ? Prisma.empty : Prisma.sql`AND c.manufacturer_id = ANY(${principal.manufacturers})`}
+            ${query.from ? Prisma.sql`AND a.occurred_at >= ${new Date(query.from)}` : Prisma.empty}
+            ${query.to ? Prisma.sql`AND a.occurred_at < ${new Date(query.to)}` : Prisma.empty}
+            ${query.certificateId ? Prisma.sql`AND a.certificate_id = ${query.certificateId}` : Prisma.empty}
+          ORDER BY a.id LIMIT ${EXPORT_PAGE}`;
+        if (rows.length === 0) break;
+        const text = rows
+          .map((row) =>
+            JSON.stringify(
+              auditView({
+                id: row.id,
+                occurredAt: row.occurred_at,
+                actor: row.actor,
+                action: row.action,
+                certificateId: row.certificate_id,
+                entryKey: row.entry_key,
+                detail: row.detail as Prisma.JsonValue,
+                prevHash: row.prev_hash,
+                hash: row.hash,
+              }),
+            ),
+          )
+          .join('\n');
+        // Respect back-pressure: a slow client slows the export, not the server's memory.
+        if (!res.write(`${text}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+        after = rows.at(-1)!.id;
+      }
+      res.end();
+    },
+  });
+
+  table.add({
+    method: 'get',
+    path: '/api/v1/audit/verify',
+    operationId: 'verifyAudit',
+    summary: 'Recompute the audit hash chain and report the first record that does not fit',
+    tag: 'audit',
+    access: ['ops', 'admin'],
+    streaming: true,
+    responses: { 200: { description: 'Verification result (ok or the first invalid record)', schema: auditVerificationSchema } },
+    async handler({ res, principal }) {
+      if (!seesAllManufacturers(principal)) throw forbidden('Verifying the whole chain needs a credential scoped to all manufacturers (*)');
+      res.json(await verifyAuditChain(db));
+    },
+  });
+};

@@ -1,0 +1,219 @@
+import type { Prisma } from '../../.generated/prisma/client.ts';
+import { seesAllManufacturers } from '../../auth/principal.ts';
+import type { Database } from '../../platform/database/prisma.ts';
+import { loadCertificateData } from '../../certificates/certificate-data.ts';
+import { auditListSchema, auditQuerySchema, type AuditRecordView } from '../../schemas/api/audit.ts';
+import {
+  certificateDetailSchema,
+  certificateListQuerySchema,
+  certificatePageSchema,
+  certificateStateSchema,
+  messageQuerySchema,
+  type findingSchema,
+} from '../../schemas/api/certificates.ts';
+import { certificateParamsSchema } from '../../schemas/api/common.ts';
+import type { z } from '../../schemas/api/openapi-zod.ts';
+import { statusQuery } from '../../workflows/certificate/definitions.ts';
+import type { CertificateState } from '../../workflows/certificate/types.ts';
+import { auditApiAction, visibleCertificate, type CertificateRow } from '../certificate-access.ts';
+import type { RouteModule } from '../context.ts';
+import { notFound } from '../problem.ts';
+import { workflowProblem } from '../workflow-errors.ts';
+
+/** Reading certificates: lists from the projection table, details from the live workflow + the database. */
+export const certificateRoutes: RouteModule = (table, { db, client }) => {
+  const liveState = async (certificateId: string): Promise<CertificateState> => {
+    try {
+      return await client.workflow.getHandle(certificateId).query(statusQuery);
+    } catch (error) {
+      throw workflowProblem(error, certificateId);
+    }
+  };
+
+  table.add({
+    method: 'get',
+    path: '/api/v1/certificates',
+    operationId: 'listCertificates',
+    summary: 'List certificates',
+    description: 'Filters combine with AND; pages are ordered by id (keyset pagination: pass nextCursor as `after`). Only the caller’s manufacturers are listed.',
+    tag: 'certificates',
+    access: 'authenticated',
+    query: certificateListQuerySchema,
+    responses: { 200: { description: 'One page', schema: certificatePageSchema } },
+    async handler({ res, query, principal }) {
+      const manufacturers = seesAllManufacturers(principal) ? undefined : principal.manufacturers;
+      const where: Prisma.CertificateWhereInput = {
+        AND: [
+          manufacturers ? { manufacturerId: { in: manufacturers } } : {},
+          query.manufacturerId ? { manufacturerId: query.manufacturerId } : {},
+          query.status ? { status: { in: query.status } } : {},
+          query.vin ? { vin: query.vin } : {},
+          query.typeApprovalNumber ? { typeApprovalNumber: query.typeApprovalNumber } : {},
+          query.destination ? { destination: query.destination } : {},
+          query.owner ? { owner: query.owner } : {},
+          query.batchId ? { batchId: query.batchId } : {},
+          query.after ? { id: { gt: query.after } } : {},
+        ],
+      };
+      const rows = await db.certificate.findMany({ where, orderBy: { id: 'asc' }, take: query.limit + 1 });
+      const page = rows.slice(0, query.limit);
+      res.json(certificatePageSchema.parse({ items: page.map(summary), nextCursor: rows.length > query.limit ? page.at(-1)!.id : null }));
+    },
+  });
+
+  table.add({
+    method: 'get',
+    path: '/api/v1/certificates/:certificateId',
+    operationId: 'getCertificate',
+    summary: 'One certificate: live state, composed data with provenance, findings, messages and history',
+    tag: 'certificates',
+    access: 'authenticated',
+    params: certificateParamsSchema,
+    responses: { 200: { description: 'The certificate', schema: certificateDetailSchema }, 404: { description: 'No such certificate for your manufacturers' } },
+    async handler({ res, params, principal }) {
+      const row = await visibleCertificate(db, principal, params.certificateId);
+      const state = await liveState(row.id);
+      const [data, version, messages] = await Promise.all([
+        loadCertificateData(db, row.id, state.dataVersion),
+        db.certificateDataVersion.findUnique({ where: { certificateId_version: { certificateId: row.id, version: state.dataVersion } }, select: { findings: true, ruleSetVersion: true } }),
+        db.certificateMessage.findMany({
+          where: { certificateId: row.id },
+          orderBy: { createdAt: 'asc' },
+          select: { iviReferenceId: true, messageVersion: true, dataVersion: true, signedAt: true, createdAt: true },
+        }),
+      ]);
+      const detail: z.input<typeof certificateDetailSchema> = {
+        certificate: summary(row),
+        state,
+        data: {
+          dataVersion: data.dataVersion.version,
+          source: data.dataVersion.source,
+          submittedBy: data.dataVersion.submittedBy,
+          createdAt: data.dataVersion.createdAt.toISOString(),
+          typeApprovalKnown: data.typeApprovalKnown,
+          values: data.values as Record<string, unknown>,
+          provenance: data.provenance,
+          corrections: data.dataVersion.corrections,
+        },
+        findings: { ruleSetVersion: version?.ruleSetVersion ?? null, items: (version?.findings ?? []) as z.input<typeof findingSchema>[] },
+        messages: messages.map((message) => ({
+          iviReferenceId: message.iviReferenceId,
+          messageVersion: message.messageVersion,
+          dataVersion: message.dataVersion,
+          signed: message.signedAt !== null,
+          signedAt: message.signedAt?.toISOString() ?? null,
+          createdAt: message.createdAt.toISOString(),
+        })),
+        history: state.transitions,
+      };
+      res.json(detail);
+    },
+  });
+
+  table.add({
+    method: 'get',
+    path: '/api/v1/certificates/:certificateId/status',
+    operationId: 'getCertificateStatus',
+    summary: 'The live workflow state only (a status query, no database reads beyond the scope check)',
+    tag: 'certificates',
+    access: 'authenticated',
+    params: certificateParamsSchema,
+    responses: { 200: { description: 'Live state', schema: certificateStateSchema }, 404: { description: 'No such certificate for your manufacturers' } },
+    async handler({ res, params, principal }) {
+      const row = await visibleCertificate(db, principal, params.certificateId);
+      res.json(await liveState(row.id));
+    },
+  });
+
+  table.add({
+    method: 'get',
+    path: '/api/v1/certificates/:certificateId/message',
+    operationId: 'downloadCertificateMessage',
+    summary: 'Download the IVI XML message (signed by default, exactly as signed)',
+    tag: 'certificates',
+    access: 'authenticated',
+    params: certificateParamsSchema,
+    query: messageQuerySchema,
+    responses: {
+      200: { description: 'The IVI 2.0 XML; X-Document-SHA256 carries the hash of the bytes', contentType: 'application/xml' },
+      404: { description: 'No such certificate, or no (signed) message at that version yet' },
+    },
+    async handler({ req, res, params, query, principal }) {
+      const row = await visibleCertificate(db, principal, params.certificateId);
+      const messageVersion = query.messageVersion ?? row.messageVersion;
+      const message = await db.certificateMessage.findFirst({
+        where: { certificateId: row.id, messageVersion, ...(query.variant === 'signed' ? { signedXml: { not: null } } : {}) },
+        orderBy: { createdAt: 'desc' },
+      });
+      if (!message || (query.variant === 'signed' && !message.signedXml)) throw notFound(`A ${query.variant} message version ${messageVersion} of ${row.id}`);
+      const bytes = query.variant === 'signed' ? Buffer.from(message.signedXml!) : Buffer.from(message.unsignedXml, 'utf8');
+      const hash = query.variant === 'signed' ? message.signedHash! : message.unsignedHash;
+      await auditApiAction(db, req, 'download_message', row.id, { variant: query.variant, messageVersion, iviReferenceId: message.iviReferenceId, documentHash: hash });
+      res
+        .status(200)
+        .type('application/xml')
+        .setHeader('Content-Disposition', `attachment; filename="${row.vin}-s${row.stage}-v${messageVersion}${query.variant === 'signed' ? '' : '-unsigned'}.xml"`)
+        .setHeader('X-Document-SHA256', hash)
+        .send(bytes);
+    },
+  });
+
+  table.add({
+    method: 'get',
+    path: '/api/v1/certificates/:certificateId/audit',
+    operationId: 'getCertificateAudit',
+    summary: 'The certificate’s audit records (chained), oldest first',
+    tag: 'audit',
+    access: 'authenticated',
+    params: certificateParamsSchema,
+    query: auditQuerySchema,
+    responses: { 200: { description: 'One page of audit records', schema: auditListSchema }, 404: { description: 'No such certificate for your manufacturers' } },
+    async handler({ res, params, query, principal }) {
+      const row = await visibleCertificate(db, principal, params.certificateId);
+      const records = await db.auditRecord.findMany({
+        where: { certificateId: row.id, ...(query.after ? { id: { gt: BigInt(query.after) } } : {}) },
+        orderBy: { id: 'asc' },
+        take: query.limit + 1,
+      });
+      const page = records.slice(0, query.limit);
+      res.json({ records: page.map(auditView), nextCursor: records.length > query.limit ? page.at(-1)!.id.toString() : null });
+    },
+  });
+};
+
+export function summary(row: CertificateRow) {
+  return {
+    id: row.id,
+    manufacturerId: row.manufacturerId,
+    vin: row.vin,
+    stage: row.stage,
+    typeApprovalNumber: row.typeApprovalNumber,
+    variant: row.variant,
+    version: row.version,
+    destination: row.destination,
+    status: row.status as CertificateState['status'],
+    owner: row.owner,
+    dataVersion: row.dataVersion,
+    messageVersion: row.messageVersion,
+    batchId: row.batchId,
+    reviewDeadline: row.reviewDeadline?.toISOString() ?? null,
+    statusChangedAt: row.statusChangedAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+type AuditRow = Awaited<ReturnType<Database['auditRecord']['findMany']>>[number];
+
+export function auditView(row: AuditRow): AuditRecordView {
+  return {
+    id: row.id.toString(),
+    occurredAt: row.occurredAt.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    certificateId: row.certificateId,
+    entryKey: row.entryKey,
+    detail: row.detail as Record<string, unknown>,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}

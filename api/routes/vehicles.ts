@@ -1,0 +1,89 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { canSeeManufacturer } from '../../auth/principal.ts';
+import { ingestVehicle, type IngestContext } from '../../certificates/ingest.ts';
+import { CertificateOwnershipError } from '../../certificates/store.ts';
+import { mapWithConcurrency } from '../../platform/concurrency.ts';
+import { batchResultSchema, ingestBodySchema, ingestResultSchema, vehicleBatchSchema, vehicleRecordBodySchema, type BatchItemResult } from '../../schemas/api/vehicles.ts';
+import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
+import type { Actor } from '../../workflows/certificate/types.ts';
+import { requestActor } from '../certificate-access.ts';
+import type { RouteModule } from '../context.ts';
+import { HttpProblem, zodProblem } from '../problem.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { workflowProblem } from '../workflow-errors.ts';
+
+/** Records of one batch ingested at the same time (each is a DB transaction + a workflow update). */
+const BATCH_CONCURRENCY = 8;
+
+const singleStatus: Record<string, number> = { invalid_record: 400, forbidden_manufacturer: 403, internal_error: 500 };
+
+/** `POST /api/v1/vehicles`: one VehicleRecord, or `{ records: [...] }` with a result per record. */
+export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, review, config }) => {
+  const ingest: IngestContext = { db, client, taskQueue, review };
+  const batchSchema = vehicleBatchSchema(config.ECOC_API_MAX_BATCH);
+  table.add({
+    method: 'post',
+    path: '/api/v1/vehicles',
+    operationId: 'ingestVehicles',
+    summary: 'Ingest vehicle data (one record or a batch)',
+    description:
+      'One VehicleRecord answers 201 (new certificate) or 200 (new or unchanged data for an existing one), or a problem. ' +
+      '`{ "records": [...] }` answers 200 with one result per record, in order; invalid records are reported by index and do not stop the others.',
+    tag: 'vehicles',
+    access: ['integrator', 'homologation', 'admin'],
+    body: ingestBodySchema(config.ECOC_API_MAX_BATCH),
+    bodyVariant: (raw) => (raw && typeof raw === 'object' && 'records' in raw ? batchSchema : vehicleRecordBodySchema),
+    responses: {
+      200: { description: 'Batch results, or new data for an existing certificate', schema: batchResultSchema.or(ingestResultSchema) },
+      201: { description: 'A new certificate', schema: ingestResultSchema },
+      409: { description: 'The VIN belongs to another manufacturer (manufacturer_conflict), or the workflow refused the data (refused)' },
+    },
+    async handler({ req, res, body, principal }) {
+      const actor = requestActor(req);
+      if ('records' in body) {
+        const results = await mapWithConcurrency(body.records, BATCH_CONCURRENCY, (raw, index) => ingestOne(ingest, principal, actor, raw, index, req.log));
+        const accepted = results.filter((result) => result.ok).length;
+        res.json(batchResultSchema.parse({ accepted, rejected: results.length - accepted, results }));
+        return;
+      }
+      const result = await ingestOne(ingest, principal, actor, body, 0, req.log);
+      if (!result.ok) {
+        throw new HttpProblem(singleStatus[result.code] ?? 409, result.code, result.message, {
+          ...(result.errors ? { errors: result.errors } : {}),
+        });
+      }
+      const { index: _index, ok: _ok, ...single } = result;
+      res.status(single.outcome === 'created' ? 201 : 200).json(single);
+    },
+  });
+};
+
+async function ingestOne(
+  context: IngestContext,
+  principal: Principal,
+  actor: Actor,
+  raw: unknown,
+  index: number,
+  log: { error(object: object, message: string): void },
+): Promise<BatchItemResult> {
+  const parsed = vehicleRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problem = zodProblem(parsed.error, 'body');
+    return { index, ok: false, code: 'invalid_record', message: 'The record is invalid', errors: problem.extra.errors ?? [] };
+  }
+  const record = parsed.data;
+  if (!canSeeManufacturer(principal, record.manufacturerId)) {
+    return { index, ok: false, code: 'forbidden_manufacturer', message: `Your credential may not deliver data for manufacturer ${record.manufacturerId}` };
+  }
+  try {
+    const result = await ingestVehicle(context, record, actor, 'api');
+    return { index, ok: true, ...result };
+  } catch (error) {
+    if (error instanceof CertificateOwnershipError) return { index, ok: false, code: 'manufacturer_conflict', message: error.message };
+    const mapped = workflowProblem(error, record.vin);
+    if (error instanceof WorkflowUpdateFailedError && mapped instanceof HttpProblem) return { index, ok: false, code: mapped.code, message: mapped.message };
+    // One record's unexpected failure is reported, logged, and does not lose the others.
+    log.error({ err: error, index, vin: record.vin }, 'ingest failed');
+    return { index, ok: false, code: 'internal_error', message: `Ingest of VIN ${record.vin} failed; retry it` };
+  }
+}
