@@ -12,6 +12,7 @@ import { signAndCheck } from '../../signing/sign-and-check.ts';
 import { signIvi } from '../../signing/sign-ivi.ts';
 import { verifyIvi } from '../../signing/verify-ivi.ts';
 import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm.ts';
+import { xmlCryptoVerify } from '../support/xml-crypto.ts';
 import { xmlsecVerify } from '../support/xmlsec1.ts';
 import { SPECIMENS, unsignedSpecimen } from './specimens.ts';
 
@@ -49,6 +50,7 @@ describe.each(['software', 'pkcs11'] as const)('IVI signing through the %s trans
     const signed = await signAndCheck(unsignedSpecimen(specimen), signer, { validateXsd: validateIviXml });
 
     expect(verifyIvi(signed.signedXml, signer.certificatePem)).toEqual({ valid: true, problems: [], xades: false });
+    expect(xmlCryptoVerify(signed.signedXml, signer.certificatePem)).toEqual({ ok: true, errors: [] });
     const xmlsec = await xmlsecVerify(signed.signedXml, signer.certificatePem);
     expect(xmlsec.output).toContain('OK');
     expect(xmlsec.ok).toBe(true);
@@ -78,7 +80,10 @@ describe.each(['software', 'pkcs11'] as const)('IVI signing through the %s trans
 
     const verification = verifyIvi(tampered, signer.certificatePem);
     expect(verification.valid).toBe(false);
-    expect(verification.problems.join('\n')).toMatch(/for uri {2}calculated digest is .* but the xml to validate supplies digest/);
+    expect(verification.problems.join('\n')).toMatch(/the document digest does not match: calculated .* the signature supplies/);
+    const independent = xmlCryptoVerify(tampered, signer.certificatePem);
+    expect(independent.ok).toBe(false);
+    expect(independent.errors.join('\n')).toMatch(/calculated digest is .* but the xml to validate supplies digest/);
     const xmlsec = await xmlsecVerify(tampered, signer.certificatePem);
     expect(xmlsec.ok).toBe(false);
     expect(xmlsec.output).toContain('FAIL');
@@ -91,6 +96,7 @@ describe.each(['software', 'pkcs11'] as const)('IVI signing through the %s trans
     const signed = await signAndCheck(unsignedSpecimen('M1-05_hybrid_petrol.xml'), signer, { validateXsd: validateIviXml, xades: true, signingTime });
 
     expect(verifyIvi(signed.signedXml, signer.certificatePem)).toEqual({ valid: true, problems: [], xades: true });
+    expect(xmlCryptoVerify(signed.signedXml, signer.certificatePem)).toEqual({ ok: true, errors: [] });
     expect(signed.signedXml).toContain(`<xades:SigningTime>${stamp}</xades:SigningTime>`);
     expect(signed.signedXml).toContain('Type="http://uri.etsi.org/01903#SignedProperties"');
     const xmlsec = await xmlsecVerify(signed.signedXml, signer.certificatePem);
