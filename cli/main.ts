@@ -1,8 +1,12 @@
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit.ts';
 import { registerRunCommands } from './commands.ts';
+import { registerKeyCommands } from './keys.ts';
 
 const program = new Command('ecoc').description('ecoc-hub: signed, delivered EU electronic Certificates of Conformity').showHelpAfterError();
 registerRunCommands(program);
+registerKeyCommands(program);
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Expected failures (bad config, busy ports, missing binaries) carry their own clear message.

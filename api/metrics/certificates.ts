@@ -20,19 +20,42 @@ export function certificateMetrics(registry: Registry, db: Database): void {
       for (const row of rows) this.set({ status: row.status }, row._count._all);
     },
   });
-  const backlog = new Gauge({ name: 'ecoc_review_backlog', help: 'Certificates waiting in review', registers: [registry] });
-  const overdue = new Gauge({ name: 'ecoc_review_overdue', help: 'Certificates in review past their review deadline', registers: [registry] });
+  // One query feeds three gauges; each gauge's collect awaits it, so the order of collection does not matter.
+  let review: { at: number; stats: Promise<{ waiting: number; oldest: Date | null; overdue: number }> } | undefined;
+  const reviewStats = () => {
+    if (!review || Date.now() - review.at > 1_000) {
+      review = {
+        at: Date.now(),
+        stats: db.$queryRaw<{ waiting: bigint; oldest: Date | null; overdue: bigint }[]>`
+          SELECT count(*) AS waiting, min(status_changed_at) AS oldest, count(*) FILTER (WHERE review_deadline < now()) AS overdue
+          FROM certificate WHERE status = 'in_review'`.then(([row]) => ({ waiting: Number(row?.waiting ?? 0), oldest: row?.oldest ?? null, overdue: Number(row?.overdue ?? 0) })),
+      };
+    }
+    return review.stats;
+  };
+  new Gauge({
+    name: 'ecoc_review_backlog',
+    help: 'Certificates waiting in review',
+    registers: [registry],
+    async collect() {
+      this.set((await reviewStats()).waiting);
+    },
+  });
+  new Gauge({
+    name: 'ecoc_review_overdue',
+    help: 'Certificates in review past their review deadline',
+    registers: [registry],
+    async collect() {
+      this.set((await reviewStats()).overdue);
+    },
+  });
   new Gauge({
     name: 'ecoc_review_oldest_age_seconds',
     help: 'How long the oldest certificate in review has waited (0 when none)',
     registers: [registry],
     async collect() {
-      const [row] = await db.$queryRaw<{ waiting: bigint; oldest: Date | null; overdue: bigint }[]>`
-        SELECT count(*) AS waiting, min(status_changed_at) AS oldest, count(*) FILTER (WHERE review_deadline < now()) AS overdue
-        FROM certificate WHERE status = 'in_review'`;
-      backlog.set(Number(row?.waiting ?? 0));
-      overdue.set(Number(row?.overdue ?? 0));
-      this.set(row?.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0);
+      const { oldest } = await reviewStats();
+      this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
     },
   });
   outcomeCounter(registry, db, {
