@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { consoleRouter } from '../console/serve.ts';
 import { TokenBuckets, rateLimit } from './middleware/rate-limit.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -12,6 +13,7 @@ import { RouteTable } from './routes-table.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { certificateRoutes } from './routes/certificates.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { operationRoutes } from './routes/operations.ts';
@@ -20,7 +22,7 @@ import { vehicleRoutes } from './routes/vehicles.ts';
 export type { ApiContext, RouteModule } from './context.ts';
 
 /** The resource modules under /api/v1; other parts of the product add theirs via `extraRoutes`. */
-export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, actionRoutes, auditRoutes, keyRoutes];
+export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, actionRoutes, auditRoutes, keyRoutes, consoleRoutes];
 
 export interface Api {
   app: Express;
@@ -48,6 +50,8 @@ export function createApp(context: ApiContext, extraRoutes: RouteModule[] = []):
   app.use(securityHeaders);
   app.use(httpMetrics(context.metrics));
   app.use(requestTimeout(config.ECOC_API_REQUEST_TIMEOUT));
+  // The web console: static pages that call this same API (same origin, same credentials).
+  app.use(consoleRouter(context.logger.child({ component: 'console' })));
   app.use(table.router);
   app.use(notFoundHandler);
   app.use(problemHandler);

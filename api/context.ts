@@ -5,6 +5,7 @@ import type { Database } from '../platform/database/prisma.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ReadinessProbe } from '../platform/readiness.ts';
 import type { Config } from '../schemas/config/index.ts';
+import type { CertificateStatus } from '../signing/certificate-monitor.ts';
 import type { ReviewPolicy } from '../workflows/certificate/types.ts';
 import type { RouteTable } from './routes-table.ts';
 
@@ -22,6 +23,8 @@ export interface ApiContext {
   oidc: OidcVerifier | undefined;
   /** Loopback address of the Temporal SDK's Prometheus exporter, when this process runs a worker. */
   temporalMetricsAddress?: string | undefined;
+  /** The signing certificate's validity, when this process watches one (dashboard). */
+  signingCertificate?: (() => CertificateStatus) | undefined;
 }
 
 /** A group of routes (one resource); added to the table by createApp. */

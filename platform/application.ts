@@ -102,6 +102,7 @@ export async function startApplication(
         metrics,
         oidc: createOidcVerifier(config),
         temporalMetricsAddress: temporalMetricsAddress(),
+        signingCertificate: signing ? () => signing.status() : undefined,
       });
       api = await listen(app, config.ECOC_API_HOST, config.ECOC_API_PORT);
       logger.info({ url: api.url }, 'API listening');

@@ -1,0 +1,60 @@
+import { Router, type Response } from 'express';
+import type { Logger } from '../platform/logger.ts';
+import { buildConsole, type ConsoleAsset, type ConsoleBundle } from './build.ts';
+
+/**
+ * The console's own policy, replacing the API's `default-src 'none'` on its pages: scripts,
+ * styles and API calls from this origin only, no inline code, no framing, no form posts (forms are
+ * handled by script). Links out (Temporal UI) are plain navigations.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+function send(res: Response, file: ConsoleAsset, cacheControl: string): void {
+  res.setHeader('Content-Security-Policy', CONSOLE_CSP);
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('ETag', file.etag);
+  res.type(file.contentType).send(file.body);
+}
+
+/**
+ * `/` and `/console/*`: the page revalidates on every load (`no-cache` + ETag), the hashed assets
+ * are cached for good. The bundle is built once when the router is created.
+ */
+export function consoleRouter(logger: Logger): Router {
+  const bundle: Promise<ConsoleBundle> = buildConsole();
+  bundle.then(
+    (built) => logger.debug({ assets: [...built.assets.keys()], bytes: [...built.assets.values()].reduce((sum, file) => sum + file.body.length, 0) }, 'console built'),
+    (error: unknown) => logger.error({ err: error }, 'the web console could not be built; /console/ answers 500'),
+  );
+  const router = Router();
+  router.get('/', (_req, res) => res.redirect(302, '/console/'));
+  router.get('/console', (_req, res) => res.redirect(301, '/console/'));
+  router.get('/console/', async (_req, res, next) => {
+    try {
+      send(res, (await bundle).index, 'no-cache');
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get('/console/assets/:name', async (req, res, next) => {
+    try {
+      const file = (await bundle).assets.get(req.params.name);
+      if (!file) return next();
+      send(res, file, IMMUTABLE);
+    } catch (error) {
+      next(error);
+    }
+  });
+  return router;
+}
