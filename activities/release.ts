@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { SignedIviMessage } from '../connectors/delivery/channel.ts';
-import { TemporarilyUnavailableError } from '../connectors/delivery/errors.ts';
+import { PermanentConnectorError, TemporarilyUnavailableError } from '../connectors/delivery/errors.ts';
 import { packageFileName } from '../connectors/delivery/sftp-package.ts';
 import { mapWithConcurrency } from '../platform/concurrency.ts';
 import { acknowledgeSignal, claimForReleaseUpdate, type DeliveryReport, reportDeliveryUpdate } from '../workflows/certificate/definitions.ts';
@@ -48,6 +48,7 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
    * first answer. A refusal means the certificate is not (or no longer) delivering for this batch.
    */
   async function report(certificateId: string, outcome: DeliveryReport): Promise<boolean> {
+    heartbeat(); // throttled by the SDK; keeps long report loops alive under the heartbeat timeout
     try {
       await client.workflow.getHandle(certificateId).executeUpdate(reportDeliveryUpdate, { args: [outcome], updateId: `report-${outcome.batchId}` });
       return true;
@@ -99,6 +100,7 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
         chunkSize: input.overrides.chunkSize ?? config.ECOC_RELEASE_CHUNK_SIZE,
         concurrency: input.overrides.concurrency ?? config.ECOC_RELEASE_CONCURRENCY,
         historyEvents: config.ECOC_RELEASE_HISTORY_EVENTS,
+        deliveryRetryMs: config.ECOC_RELEASE_DELIVERY_RETRY_FOR,
         ackPollIntervalMs: config.ECOC_RELEASE_ACK_POLL_INTERVAL,
         ackTimeoutMs: config.ECOC_RELEASE_ACK_TIMEOUT,
         cutoff: input.cutoff,
@@ -133,8 +135,8 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
      * is no longer waiting (released immediately, corrected, withdrawn) answers `claimed: false`.
      */
     async claimForRelease(input: { batchId: string; certificateIds: string[] }): Promise<{ claimed: ClaimedCertificate[]; skipped: { certificateId: string; reason: string }[] }> {
-      const answers = await mapWithConcurrency(input.certificateIds, calls, async (certificateId, index) => {
-        if (index % 50 === 0) heartbeat(index);
+      const answers = await mapWithConcurrency(input.certificateIds, calls, async (certificateId) => {
+        heartbeat();
         try {
           const claim = await client.workflow.getHandle(certificateId).executeUpdate(claimForReleaseUpdate, { args: [{ batchId: input.batchId }], updateId: `claim-${input.batchId}` });
           return { certificateId, claim };
@@ -170,8 +172,8 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
         const already = await storedReceipts(input.destination, sendable.map((c) => c.iviReferenceId));
         const toSend = sendable.filter((c) => !already.has(c.iviReferenceId));
         const records: DeliveryRecord[] = [];
-        await mapWithConcurrency(toSend, calls, async (certificate, index) => {
-          if (index % 20 === 0) heartbeat(index);
+        await mapWithConcurrency(toSend, calls, async (certificate) => {
+          heartbeat();
           const message = messages.get(certificate.iviReferenceId)!;
           try {
             const outcome = await target.deliverMessage(message);
@@ -239,13 +241,21 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
       let rejected = 0;
       for (const packageId of input.packageIds) {
         heartbeat(packageId);
-        const outcome = await target.fetchAcknowledgement(packageId).catch(rethrowClassified);
+        const outcome = await target.fetchAcknowledgement(packageId).catch((error: unknown) => {
+          // A half-written or broken ack file is the partner's to fix: keep watching, do not give up the batch.
+          if (error instanceof PermanentConnectorError && error.code === 'ACK_INVALID') {
+            log.warn({ packageId, reason: error.message }, 'unreadable acknowledgement; still waiting for a valid one');
+            return { status: 'pending' as const };
+          }
+          return rethrowClassified(error);
+        });
         if (outcome.status === 'pending') continue;
         const { acknowledgement } = outcome;
         const verdicts = new Map(acknowledgement.files.map((file) => [file.name, file]));
         const receipts = await db.deliveryReceipt.findMany({ where: { destination: input.destination, kind: 'sftp_package', reference: packageFileName(packageId) } });
         const at = new Date(acknowledgement.receivedAt);
         await mapWithConcurrency(receipts, calls, async (receipt) => {
+          heartbeat();
           const detail = receipt.detail as { file?: string };
           const verdict = verdicts.get(detail.file ?? '');
           if (verdict?.status === 'accepted') {

@@ -2,9 +2,11 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
 import { registerRunCommands } from './commands.ts';
 import { registerKeyCommands } from './keys.ts';
+import { registerReleaseCommands } from './release.ts';
 
 const program = new Command('ecoc').description('ecoc-hub: signed, delivered EU electronic Certificates of Conformity').showHelpAfterError();
 registerRunCommands(program);
+registerReleaseCommands(program);
 registerKeyCommands(program);
 registerAuditCommands(program);
 

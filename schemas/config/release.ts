@@ -13,6 +13,8 @@ export const releaseConfigSchema = z.object({
   ECOC_RELEASE_CONCURRENCY: positiveInt.max(64).default(4),
   /** Calls in flight inside one step (claims, NAP requests, outcome reports). */
   ECOC_RELEASE_CALL_CONCURRENCY: positiveInt.max(256).default(16),
+  /** How long one delivery step keeps retrying a destination outage before its certificates go back to waiting. */
+  ECOC_RELEASE_DELIVERY_RETRY_FOR: duration.prefault('30m'),
   /** A run continues as new once its history has this many events (Temporal's hard limit is 51,200). */
   ECOC_RELEASE_HISTORY_EVENTS: positiveInt.min(100).default(5_000),
   /** How often a partner's SFTP directory is looked at for `<package>.ack.json`. */

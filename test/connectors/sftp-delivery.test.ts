@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SftpDeliveryChannel, SignedIviMessage } from '../../connectors/delivery/channel.ts';
 import { createDeliveryChannel } from '../../connectors/delivery/destinations.ts';
@@ -10,6 +9,7 @@ import { packageManifestSchema } from '../../connectors/delivery/sftp-package.ts
 import { createLogger } from '../../platform/logger.ts';
 import type { SftpDestination } from '../../schemas/config/destinations.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
+import { unzip } from '../support/zip.ts';
 
 const logger = createLogger('silent');
 const SPECIMEN = readFileSync(new URL('../fixtures/ivi2/N2-01_electric.xml', import.meta.url));
@@ -27,28 +27,6 @@ async function channel(): Promise<SftpDeliveryChannel> {
   const created = await createDeliveryChannel([destination], destination.id, { logger, timeoutMs: 10_000 });
   if (created.kind !== 'sftp') throw new Error('expected an SFTP channel');
   return created;
-}
-
-function unzip(file: string): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
-      if (error) return reject(error);
-      const entries = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(entries));
-      zip.readEntry();
-    });
-  });
 }
 
 beforeAll(async () => {

@@ -24,6 +24,8 @@ export interface ReleasePlan {
   chunkSize: number;
   concurrency: number;
   historyEvents: number;
+  /** How long a delivery step retries an outage (then its certificates go back to waiting). */
+  deliveryRetryMs: number;
   ackPollIntervalMs: number;
   ackTimeoutMs: number;
   /** Only certificates waiting since before this instant belong to the run; later ones wait for the next. */

@@ -29,15 +29,18 @@ import {
 /** Reads and Updates: cheap, idempotent, worth retrying as long as Temporal itself answers. */
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-/** Talks to the destination: bounded, so an outage returns the certificates to the next run. */
-const delivery = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
+/** Talks to the destination: retried for `deliveryRetryMs`, then the certificates go back to the next run. */
+function deliverySteps(retryForMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    scheduleToCloseTimeout: retryForMs,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  });
+}
 
 /** A selection page feeds each lane this many chunks before the run considers continuing as new. */
 const CHUNKS_PER_LANE_PER_PAGE = 4;
@@ -87,6 +90,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgr
     }));
   progress.expected = plan.expected;
   progress.phase = 'delivering';
+  const delivery = deliverySteps(plan.deliveryRetryMs);
   let cursor = input.carried?.cursor;
   let nextChunk = input.carried?.nextChunk ?? 1;
   const packageIds = [...(input.carried?.packageIds ?? [])];
