@@ -2,6 +2,7 @@ import { createAuditActivities } from './audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 import { createDeliverActivities } from './deliver.ts';
 import { createGenerateActivities } from './generate.ts';
+import { createInboxActivities } from './inbox.ts';
 import { createNotifyActivities } from './notify.ts';
 import { createReleaseActivities } from './release.ts';
 import { createSignActivities } from './sign.ts';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createSignActivities(deps),
     ...createDeliverActivities(deps),
     ...createReleaseActivities(deps),
+    ...createInboxActivities(deps),
   };
 }
 

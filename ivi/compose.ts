@@ -33,6 +33,8 @@ export const correctionSchema = z.object({
   by: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
   reason: z.string().optional(),
+  /** Where the value came from when it is not a person's own: `vecto` for confirmed VECTO proposals. */
+  source: z.enum(['correction', 'vecto']).optional(),
 });
 export type Correction = z.infer<typeof correctionSchema>;
 
@@ -129,7 +131,7 @@ function applyCorrection(values: Json, correction: Correction, provenance: Recor
     container[last] = structuredClone(correction.value);
   } else if (correction.value === null) delete container[last as string];
   else container[last as string] = structuredClone(correction.value);
-  if (correction.value !== null) record(correction.value, path, { source: 'correction', by: correction.by, at: correction.at }, provenance);
+  if (correction.value !== null) record(correction.value, path, { source: correction.source ?? 'correction', by: correction.by, at: correction.at }, provenance);
 }
 
 /** Pure: inputs are not modified. Throws CompositionError for a correction path the schema does not have. */

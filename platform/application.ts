@@ -8,13 +8,14 @@ import { signingCertificateProbe } from '../api/signing-probe.ts';
 import { createOidcVerifier } from '../auth/oidc.ts';
 import { SigningCertificateMonitor } from '../signing/certificate-monitor.ts';
 import type { Config } from '../schemas/config/index.ts';
-import type { ReviewPolicy } from '../workflows/certificate/types.ts';
 import { createKeySigner, type KeySigner } from '../connectors/hsm/index.ts';
+import { startInboxPoller } from '../inbox/poller.ts';
 import { createDatabase, type Database } from './database/prisma.ts';
 import { createChannelRegistry, type ChannelRegistry } from './delivery-channels.ts';
 import type { Logger } from './logger.ts';
 import { freePort } from './ports.ts';
 import { databaseProbe, temporalProbe, workerProbe } from './readiness.ts';
+import { reviewPolicy } from './review-policy.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
 import { startWorker, type RunningWorker } from './temporal/worker.ts';
 
@@ -31,13 +32,8 @@ export interface Application {
   stop(): Promise<void>;
 }
 
-export function reviewPolicy(config: Config): ReviewPolicy {
-  return {
-    escalateAfterMs: config.ECOC_REVIEW_ESCALATE_AFTER,
-    expireAfterMs: config.ECOC_REVIEW_EXPIRE_AFTER,
-    escalationOwner: config.ECOC_REVIEW_ESCALATION_OWNER,
-  };
-}
+/** Re-exported for existing callers; it lives in review-policy.ts so activities need not import the application. */
+export { reviewPolicy };
 
 /** The app's own processes (worker and/or API) on top of running Temporal and PostgreSQL. */
 export async function startApplication(
@@ -77,6 +73,7 @@ export async function startApplication(
         logger: logger.child({ component: 'worker' }),
       });
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');
+      await startInboxPoller(client, config, logger.child({ component: 'inbox' }));
     }
     if (roles.api) {
       const metrics = new Registry();

@@ -1,2 +1,3 @@
 export { certificateWorkflow } from './certificate/workflow.ts';
+export { inboxWorkflow } from './inbox/workflow.ts';
 export { releaseAcknowledgementWorkflow, releaseWorkflow, scheduledReleaseWorkflow } from './release/index.ts';

@@ -1,9 +1,12 @@
-/** The file as a whole cannot be read further (encoding, structure, size). Rows before it stand. */
+/**
+ * The file as a whole cannot be read further (encoding, structure, size), or is not read at all
+ * (a format the inbox does not know, a copy of a file already processed). Rows before it stand.
+ */
 export class ErpFileError extends Error {
   override name = 'ErpFileError';
   constructor(
     message: string,
-    readonly rule: 'encoding' | 'malformed_csv' | 'malformed_json' | 'file_too_large' | 'missing_column' | 'empty_file',
+    readonly rule: 'encoding' | 'malformed_csv' | 'malformed_json' | 'file_too_large' | 'missing_column' | 'empty_file' | 'unsupported_format' | 'duplicate',
     readonly row?: number,
   ) {
     super(message);

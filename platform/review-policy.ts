@@ -1,0 +1,11 @@
+import type { Config } from '../schemas/config/index.ts';
+import type { ReviewPolicy } from '../workflows/certificate/types.ts';
+
+/** The review timing every ingest path gives a new certificate workflow. */
+export function reviewPolicy(config: Config): ReviewPolicy {
+  return {
+    escalateAfterMs: config.ECOC_REVIEW_ESCALATE_AFTER,
+    expireAfterMs: config.ECOC_REVIEW_EXPIRE_AFTER,
+    escalationOwner: config.ECOC_REVIEW_ESCALATION_OWNER,
+  };
+}
