@@ -3,7 +3,8 @@ import { certificateStatuses } from '../../workflows/certificate/status.ts';
 import { fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
 
-export const vehicleRecordBodySchema = vehicleRecordSchema.openapi('VehicleRecord');
+// zod's own `.meta` (read by zod-to-openapi): this schema may be created before `.openapi` is installed.
+export const vehicleRecordBodySchema = vehicleRecordSchema.meta({ id: 'VehicleRecord' });
 
 /**
  * Many records in one call. Items are checked one by one against VehicleRecord (not here), so
