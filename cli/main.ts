@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
 import { registerRunCommands } from './commands.ts';
+import { registerInboxCommands } from './inbox.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerReleaseCommands } from './release.ts';
 
 const program = new Command('ecoc').description('ecoc-hub: signed, delivered EU electronic Certificates of Conformity').showHelpAfterError();
 registerRunCommands(program);
+registerInboxCommands(program);
 registerReleaseCommands(program);
 registerKeyCommands(program);
 registerAuditCommands(program);
