@@ -17,12 +17,14 @@ import { consoleRoutes } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { releaseRoutes } from './routes/releases.ts';
+import { vectoRoutes } from './routes/vecto.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
 
 export type { ApiContext, RouteModule } from './context.ts';
 
 /** The resource modules under /api/v1; other parts of the product add theirs via `extraRoutes`. */
-export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, actionRoutes, auditRoutes, keyRoutes, consoleRoutes];
+export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, actionRoutes, vectoRoutes, releaseRoutes, auditRoutes, keyRoutes, consoleRoutes];
 
 export interface Api {
   app: Express;

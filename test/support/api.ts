@@ -3,7 +3,7 @@ import { createApp, type Api } from '../../api/app.ts';
 import { listen, type RunningApi } from '../../api/server.ts';
 import { createApiKey } from '../../auth/api-keys.ts';
 import { createOidcVerifier } from '../../auth/oidc.ts';
-import { loadConfig } from '../../platform/config.ts';
+import type { Config } from '../../schemas/config/index.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { freePort } from '../../platform/ports.ts';
 import { databaseProbe } from '../../platform/readiness.ts';
@@ -34,7 +34,8 @@ export interface ApiResponse {
 /** The real API (createApp, as startApplication builds it) over the lifecycle harness's Temporal, PostgreSQL and worker. */
 export async function startApiHarness(options: { env?: Record<string, string> } = {}): Promise<ApiHarness> {
   const lifecycle = await startLifecycleHarness({ env: options.env });
-  const config = loadConfig({ ...process.env, ECOC_TASK_QUEUE: lifecycle.taskQueue, ECOC_API_RATE_PER_SECOND: '10000', ECOC_API_RATE_BURST: '10000', ...options.env });
+  // The harness's configuration (destinations, data dir, task queue); rate limits out of the way (tested on their own app).
+  const config: Config = { ...lifecycle.config, ECOC_API_RATE_PER_SECOND: 10_000, ECOC_API_RATE_BURST: 10_000 };
   const metrics = new Registry();
   const signing = new SigningCertificateMonitor({ certificatePem: lifecycle.signer.certificatePem, warnDays: config.ECOC_SIGNING_CERT_WARN_DAYS, registry: metrics });
   const api = createApp({
@@ -79,3 +80,4 @@ export async function startApiHarness(options: { env?: Record<string, string> } 
     },
   };
 }
+
