@@ -39,8 +39,9 @@ export function consoleRouter(logger: Logger): Router {
   );
   const router = Router();
   router.get('/', (_req, res) => res.redirect(302, '/console/'));
-  router.get('/console', (_req, res) => res.redirect(301, '/console/'));
-  router.get('/console/', async (_req, res, next) => {
+  // Express matches `/console` and `/console/` alike; relative URLs need the slash.
+  router.get('/console/', async (req, res, next) => {
+    if (!req.path.endsWith('/')) return res.redirect(301, '/console/');
     try {
       send(res, (await bundle).index, 'no-cache');
     } catch (error) {
