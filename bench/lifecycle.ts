@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Connection } from '@temporalio/client';
 import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
 import { ingestVehicle } from '../certificates/ingest.ts';
 import { storeDataVersion } from '../certificates/store.ts';
@@ -15,15 +14,13 @@ import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/softwar
 import { checkCertificate } from '../ivi/rules/index.ts';
 import { writeIvi } from '../ivi/writer.ts';
 import { validateIviXml } from '../ivi/xsd.ts';
-import { workerProbe } from '../platform/readiness.ts';
 import { waitFor } from '../platform/wait.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
-import { runCli, type RunningCli } from '../test/support/processes.ts';
 import { nextVin, specimenRecord } from '../test/support/specimen.ts';
 import { approveUpdate, certificateWorkflowId, releaseNowUpdate } from '../workflows/certificate/definitions.ts';
 import type { Actor, ReviewPolicy } from '../workflows/certificate/types.ts';
-import { startBenchStack, type BenchStack } from './support/stack.ts';
+import { startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 
 export interface LifecycleBenchOptions {
   certificates?: number;
@@ -72,18 +69,6 @@ function rssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-async function startWorker(stack: BenchStack, taskQueue: string): Promise<RunningCli> {
-  const worker = runCli(['worker'], stack.workerEnv(taskQueue));
-  const probeConnection = Connection.lazy({ address: stack.temporalAddress, interceptors: [] });
-  const probe = workerProbe(probeConnection, 'default', taskQueue);
-  await waitFor(async () => {
-    if (worker.child.exitCode !== null) throw new Error(`the worker process exited with ${worker.child.exitCode}:\n${worker.output()}`);
-    return (await probe()).ok;
-  }, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
-  await probeConnection.close();
-  return worker;
-}
-
 /** Stage durations per certificate from the audit trail the workflow writes. */
 async function stageTimes(stack: BenchStack, ids: string[]): Promise<Record<string, StageTimes>> {
   const rows = await stack.db.auditRecord.findMany({ where: { certificateId: { in: ids } }, select: { certificateId: true, action: true, occurredAt: true } });
@@ -114,7 +99,7 @@ async function stageTimes(stack: BenchStack, ids: string[]): Promise<Record<stri
 
 async function endToEnd(stack: BenchStack, count: number, concurrency: number): Promise<Omit<LifecycleBenchResult, 'inProcess' | 'ratio' | 'parked'>> {
   const taskQueue = `bench-e2e-${Date.now()}`;
-  const worker = await startWorker(stack, taskQueue);
+  const worker = await startWorkerProcess(stack, taskQueue);
   const context = { db: stack.db, client: stack.client, taskQueue, review };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
@@ -197,7 +182,7 @@ async function inProcess(stack: BenchStack, count: number, concurrency: number):
 
 async function parkedInReview(stack: BenchStack, count: number, concurrency: number): Promise<{ certificates: number; seconds: number; workerRssMiB: number }> {
   const taskQueue = `bench-parked-${Date.now()}`;
-  const worker = await startWorker(stack, taskQueue);
+  const worker = await startWorkerProcess(stack, taskQueue);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.child.pid!))), 500);
   const context = { db: stack.db, client: stack.client, taskQueue, review };

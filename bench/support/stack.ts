@@ -7,9 +7,13 @@ import { applyMigrations } from '../../platform/database/migrate.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { freePort } from '../../platform/ports.ts';
+import { workerProbe } from '../../platform/readiness.ts';
+import { waitFor } from '../../platform/wait.ts';
+import type { Destination } from '../../schemas/config/destinations.ts';
 import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
 import { startDevServer } from '../../platform/temporal/dev-server.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from '../../test/support/nap-simulator.ts';
+import { runCli, type RunningCli } from '../../test/support/processes.ts';
 import { createTestPki } from '../../test/support/tls.ts';
 
 export interface BenchStack {
@@ -29,7 +33,7 @@ export interface BenchStack {
  * A throwaway stack of real servers for benchmarks: Temporal dev server (headless, in memory),
  * embedded PostgreSQL with migrations, and the NAP simulator over mutual TLS.
  */
-export async function startBenchStack(): Promise<BenchStack> {
+export async function startBenchStack(options: { /** Configured next to the NAP (e.g. an SFTP partner). */ destinations?: Destination[] } = {}): Promise<BenchStack> {
   const logger = createLogger(process.env.ECOC_BENCH_LOG_LEVEL ?? 'warn');
   const dir = mkdtempSync(join(tmpdir(), 'ecoc-bench-'));
   chmodSync(dir, 0o755);
@@ -47,7 +51,10 @@ export async function startBenchStack(): Promise<BenchStack> {
   const destinationsFile = join(dir, 'destinations.json');
   writeFileSync(
     destinationsFile,
-    JSON.stringify([{ id: 'nap-be', kind: 'nap', url: nap.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' }]),
+    JSON.stringify([
+      { id: 'nap-be', kind: 'nap', url: nap.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' },
+      ...(options.destinations ?? []),
+    ]),
   );
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
@@ -78,4 +85,17 @@ export async function startBenchStack(): Promise<BenchStack> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `ecoc worker` as its own process on this stack, ready once it polls its task queue. */
+export async function startWorkerProcess(stack: BenchStack, taskQueue: string): Promise<RunningCli> {
+  const worker = runCli(['worker'], stack.workerEnv(taskQueue));
+  const probeConnection = Connection.lazy({ address: stack.temporalAddress, interceptors: [] });
+  const probe = workerProbe(probeConnection, 'default', taskQueue);
+  await waitFor(async () => {
+    if (worker.child.exitCode !== null) throw new Error(`the worker process exited with ${worker.child.exitCode}:\n${worker.output()}`);
+    return (await probe()).ok;
+  }, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
+  await probeConnection.close();
+  return worker;
 }

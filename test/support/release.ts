@@ -1,5 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { mapWithConcurrency } from '../../platform/concurrency.ts';
 import { waitFor } from '../../platform/wait.ts';
 import { packageManifestSchema, type PackageManifest } from '../../connectors/delivery/sftp-package.ts';
@@ -65,4 +68,37 @@ export async function readPackages(dir: string): Promise<DeliveredPackage[]> {
       return { name, manifest: packageManifestSchema.parse(JSON.parse(entries.get('manifest.json')!.toString('utf8'))) };
     }),
   );
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves with the exit code or signal name. */
+  exited: Promise<number | string>;
+  output(): string;
+}
+
+const WORKER_MAIN = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+
+/** Starts test/support/worker-process.ts with this environment; resolves once it polls. */
+export async function startWorkerProcess(bundlePath: string, env: Record<string, string>): Promise<WorkerProcess> {
+  // One process (node with the tsx loader), so SIGKILL hits the worker itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN, bundlePath], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker process not ready after 120 s: ${output}`)), 120_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output += `${line}\n`;
+      if (line.includes('"event":"ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker process exited with ${code}: ${output}`));
+    });
+  });
+  return { child, exited, output: () => output };
 }
