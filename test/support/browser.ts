@@ -36,7 +36,7 @@ export async function waitForText(locator: Locator, pattern: RegExp, timeoutMs =
       { timeoutMs, what: `text matching ${pattern}`, intervalMs: 100 },
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last text: ${JSON.stringify(text.slice(0, 400))}`);
+    throw new Error(`${(error as Error).message}; last text: ${JSON.stringify(text.slice(0, 400))}`, { cause: error });
   }
   return text;
 }

@@ -141,7 +141,8 @@ function dataSection(detail: CertificateDetail, leaves: Map<string, unknown>, co
         ]),
       );
       if (rows.length === 0) return null;
-      return h('div', { className: 'coc-section' }, h('h3', {}, section.title), table(['Entry', 'Field', 'Value', 'Source', ...(correct ? ['Correct'] : [])], rows));
+      // Collapsible, open by default: a reviewer reads it all, an engineer may fold what is settled.
+      return h('details', { className: 'coc-section', open: true }, h('summary', {}, h('h3', {}, section.title)), table(['Entry', 'Field', 'Value', 'Source', ...(correct ? ['Correct'] : [])], rows));
     }),
   );
 }
@@ -160,7 +161,7 @@ function versionsSection(base: string, list: DataVersionList, current: number): 
           ? table(
               ['Field', `Version ${diff.from}`, `Version ${diff.to}`, 'Source now'],
               diff.changes.map((change) => [h('code', {}, change.path), displayValue(change.before), displayValue(change.after), sourceBadge(change.afterSource ?? change.beforeSource)]),
-              `${diff.changes.length} field${diff.changes.length === 1 ? '' : 's'} differ between version ${diff.from} and ${diff.to}`,
+              `${diff.changes.length} field${diff.changes.length === 1 ? ' differs' : 's differ'} between version ${diff.from} and ${diff.to}`,
             )
           : h('p', {}, `Versions ${diff.from} and ${diff.to} hold the same data.`),
       );
@@ -238,6 +239,8 @@ function messagesSection(base: string, detail: CertificateDetail): HTMLElement {
       status.textContent = error instanceof ApiError ? `Download refused: ${error.describe()}` : `Download failed: ${(error as Error).message}`;
     }
   };
+  // A message version is regenerated when its data is corrected before delivery; the API serves the latest of each.
+  const latest = new Map(detail.messages.map((message) => [message.messageVersion, message.iviReferenceId]));
   return h(
     'section',
     {},
@@ -251,12 +254,14 @@ function messagesSection(base: string, detail: CertificateDetail): HTMLElement {
             h('code', {}, message.iviReferenceId),
             dateTime(message.createdAt),
             message.signed ? dateTime(message.signedAt) : 'not yet',
-            h(
-              'span',
-              { className: 'buttons' },
-              h('button', { type: 'button', className: 'secondary', onClick: get('unsigned', message.messageVersion) }, `Generated XML v${message.messageVersion}`),
-              message.signed ? h('button', { type: 'button', className: 'secondary', onClick: get('signed', message.messageVersion) }, `Signed XML v${message.messageVersion}`) : null,
-            ),
+            latest.get(message.messageVersion) === message.iviReferenceId
+              ? h(
+                  'span',
+                  { className: 'buttons' },
+                  h('button', { type: 'button', className: 'secondary', onClick: get('unsigned', message.messageVersion) }, `Generated XML v${message.messageVersion}`),
+                  message.signed ? h('button', { type: 'button', className: 'secondary', onClick: get('signed', message.messageVersion) }, `Signed XML v${message.messageVersion}`) : null,
+                )
+              : h('span', { className: 'muted' }, 'superseded by a later generation'),
           ]),
         )
       : h('p', {}, 'No message generated yet.'),
