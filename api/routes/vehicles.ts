@@ -34,7 +34,8 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
     body: ingestBodySchema(config.ECOC_API_MAX_BATCH),
     bodyVariant: (raw) => (raw && typeof raw === 'object' && 'records' in raw ? batchSchema : vehicleRecordBodySchema),
     responses: {
-      200: { description: 'Batch results, or new data for an existing certificate', schema: batchResultSchema.or(ingestResultSchema) },
+      200: { description: 'Batch results (at least one record accepted), or new data for an existing certificate', schema: batchResultSchema.or(ingestResultSchema) },
+      422: { description: 'A batch of which no record was accepted: problem JSON with `results` per record (code no_record_accepted)' },
       201: { description: 'A new certificate', schema: ingestResultSchema },
       409: { description: 'The VIN belongs to another manufacturer (manufacturer_conflict), or the workflow refused the data (refused)' },
     },
@@ -43,7 +44,12 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       if ('records' in body) {
         const results = await mapWithConcurrency(body.records, BATCH_CONCURRENCY, (raw, index) => ingestOne(ingest, principal, actor, raw, index, req.log));
         const accepted = results.filter((result) => result.ok).length;
-        res.json(batchResultSchema.parse({ accepted, rejected: results.length - accepted, results }));
+        const outcome = { accepted, rejected: results.length - accepted, results };
+        // Nothing usable in the whole batch is the client's error; any accepted record makes it a 200.
+        if (accepted === 0 && results.every((result) => !result.ok && result.code !== 'internal_error')) {
+          throw new HttpProblem(422, 'no_record_accepted', `None of the ${results.length} record(s) was accepted; see results`, outcome);
+        }
+        res.json(outcome);
         return;
       }
       const result = await ingestOne(ingest, principal, actor, body, 0, req.log);
