@@ -142,7 +142,7 @@ export function printReleaseBench(result: ReleaseBenchResult): void {
   console.log(`  seeding through the full pipeline: ${result.seed.seconds.toFixed(1)} s (${result.seed.perSecond.toFixed(1)} certificates/s)`);
   console.log(
     `  release run: ${result.release.seconds.toFixed(1)} s (${result.release.perSecond.toFixed(1)} certificates/s), ${result.release.packages} packages of ≤ ${result.release.chunkSize}, ` +
-      `${result.release.concurrency} in flight, ${result.release.generations} run(s) via continue-as-new`,
+      `${result.release.concurrency} in flight, continued as new ${result.release.generations - 1} time(s)`,
   );
 }
 

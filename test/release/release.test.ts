@@ -1,0 +1,133 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReleaseRun } from '../../releases/service.ts';
+import { claimForReleaseUpdate, releaseNowUpdate, reportDeliveryUpdate } from '../../workflows/certificate/definitions.ts';
+import type { AcknowledgementWatchResult, ReleaseProgress } from '../../workflows/release/definitions.ts';
+import { actors, NAP_DESTINATION, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
+import { readPackages, seedAwaitingRelease, waitForProjection } from '../support/release.ts';
+import { startTestSshd, type TestSshd } from '../support/sshd.ts';
+
+/**
+ * Certificates per destination. Seeding goes through the whole pipeline (ingest, validate,
+ * generate, review, sign) at a few certificates per second on 2 shared cores, so 500 per
+ * destination would take most of the suite's time budget; bench/release.ts runs 500 and more.
+ */
+const COUNT = 100;
+const SFTP_DESTINATION = 'partner-sftp';
+/** Seeding and releasing this many through the full pipeline on a shared 2-core machine takes minutes. */
+const BIG_TEST_TIMEOUT = 900_000;
+
+describe('batch release on the real Temporal server', () => {
+  let h: LifecycleHarness;
+  let sshd: TestSshd;
+  let partnerDir: string;
+
+  beforeAll(async () => {
+    sshd = await startTestSshd();
+    partnerDir = join(sshd.root, 'partner-in');
+    mkdirSync(partnerDir);
+    h = await startLifecycleHarness({
+      destinations: [{ id: SFTP_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-in') }],
+      // Short ack polling for the test; a small history budget so the run continues as new.
+      env: { ECOC_RELEASE_ACK_POLL_INTERVAL: '1s', ECOC_RELEASE_HISTORY_EVENTS: '100' },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await sshd?.dispose();
+  });
+
+  async function release(destination: string, overrides: { chunkSize?: number; concurrency?: number } = {}): Promise<ReleaseProgress> {
+    const run = await startReleaseRun(h.client, h.config, { destination, ...overrides }, actors.release);
+    expect(run.started).toBe(true);
+    return h.client.workflow.getHandle(run.workflowId).result() as Promise<ReleaseProgress>;
+  }
+
+  it(`releases ${COUNT} certificates to an SFTP partner in packages, each exactly once, then takes the partner's acknowledgements`, async () => {
+    const seeded = await seedAwaitingRelease(h, { count: COUNT, destination: SFTP_DESTINATION });
+    // About twenty packages, one lane: several selection pages, so the run continues as new on the way.
+    const chunkSize = Math.ceil(COUNT / 20);
+    const summary = await release(SFTP_DESTINATION, { chunkSize, concurrency: 1 });
+    expect(summary).toMatchObject({ phase: 'completed', selected: COUNT, claimed: COUNT, delivered: COUNT, failed: 0, skipped: 0, remaining: 0 });
+    expect(summary.generation).toBeGreaterThan(0); // continued as new at least once
+    expect(summary.packages).toBe(Math.ceil(COUNT / chunkSize));
+
+    const packages = await readPackages(partnerDir);
+    expect(packages.map((p) => p.name)).toEqual(Array.from({ length: summary.packages }, (_, i) => `${summary.batchId}-p${String(i + 1).padStart(4, '0')}.zip`));
+    const packedVins = packages.flatMap((p) => p.manifest.files.map((file) => file.vin)).sort();
+    expect(packedVins).toEqual(seeded.map((c) => c.vin).sort());
+
+    const receipts = await h.db.deliveryReceipt.findMany({ where: { destination: SFTP_DESTINATION } });
+    expect(receipts).toHaveLength(COUNT);
+    expect(new Set(receipts.map((r) => r.certificateId)).size).toBe(COUNT);
+    expect(receipts.every((r) => r.batchId === summary.batchId && r.kind === 'sftp_package' && r.acknowledgedAt === null)).toBe(true);
+    await waitForProjection(h, seeded.map((c) => c.certificateId), 'delivered');
+    const one = await h.status(seeded[0]!.certificateId);
+    expect(one.receipts).toEqual([expect.objectContaining({ destination: SFTP_DESTINATION, batchId: summary.batchId, acknowledged: false })]);
+
+    // The partner answers: every file accepted except one.
+    const refused = packages[0]!.manifest.files[0]!;
+    for (const { manifest } of packages) {
+      const ack = {
+        packageId: manifest.packageId,
+        receivedAt: new Date().toISOString(),
+        files: manifest.files.map((file) => (file === refused ? { name: file.name, status: 'rejected', code: 'E42', reason: 'unreadable' } : { name: file.name, status: 'accepted' })),
+      };
+      const file = join(partnerDir, `${manifest.packageId}.ack.json`);
+      writeFileSync(`${file}.part`, JSON.stringify(ack));
+      renameSync(`${file}.part`, file);
+    }
+    const watch = (await h.client.workflow.getHandle(summary.acknowledgementWorkflowId!).result()) as AcknowledgementWatchResult;
+    expect(watch).toEqual({ batchId: summary.batchId, pendingPackages: [], accepted: COUNT - 1, rejected: 1 });
+    const accepted = seeded.filter((c) => c.vin !== refused.vin).map((c) => c.certificateId);
+    await waitForProjection(h, accepted, 'acknowledged');
+    const refusedReceipt = await h.db.deliveryReceipt.findFirstOrThrow({ where: { destination: SFTP_DESTINATION, detail: { path: ['file'], equals: refused.name } } });
+    expect(refusedReceipt.acknowledgedAt).toBeNull();
+    expect(refusedReceipt.detail).toMatchObject({ partnerVerdict: { status: 'rejected', code: 'E42' } });
+    expect((await h.status(refusedReceipt.certificateId)).status).toBe('delivered');
+  }, BIG_TEST_TIMEOUT);
+
+  it(`releases ${COUNT} certificates to the NAP with one call per VIN, each exactly once, through an outage`, async () => {
+    const seeded = await seedAwaitingRelease(h, { count: COUNT, destination: NAP_DESTINATION });
+    await h.nap.outage(25); // the first calls get 503: the step is retried, nothing is sent twice
+    const summary = await release(NAP_DESTINATION, { chunkSize: 100, concurrency: 2 });
+    expect(summary).toMatchObject({ phase: 'completed', selected: COUNT, claimed: COUNT, delivered: COUNT, failed: 0, packages: 0 });
+    expect(summary.acknowledgementWorkflowId).toBeUndefined();
+    await waitForProjection(h, seeded.map((c) => c.certificateId), 'acknowledged');
+    const received = await Promise.all(seeded.map((c) => h.nap.received(c.vin)));
+    expect(received.map((r) => r?.messages.length)).toEqual(seeded.map(() => 1));
+    const receipts = await h.db.deliveryReceipt.findMany({ where: { destination: NAP_DESTINATION, batchId: summary.batchId } });
+    expect(receipts).toHaveLength(COUNT);
+    expect(new Set(receipts.map((r) => r.reference))).toEqual(new Set(received.map((r) => r!.messages[0]!.receiptId)));
+  }, BIG_TEST_TIMEOUT);
+
+  it('never lets a batch and "release immediately" both deliver one certificate', async () => {
+    const [immediate, batched] = await seedAwaitingRelease(h, { count: 2, destination: NAP_DESTINATION });
+    // Released immediately first: a batch claim afterwards is refused.
+    await h.client.workflow.getHandle(immediate!.certificateId).executeUpdate(releaseNowUpdate, { args: [{ actor: actors.release }] });
+    const lateClaim = await h.client.workflow.getHandle(immediate!.certificateId).executeUpdate(claimForReleaseUpdate, { args: [{ batchId: 'test-batch-1' }] });
+    expect(lateClaim.claimed).toBe(false);
+
+    // Claimed by a batch first: releasing it immediately is refused, and a repeated claim of the same batch is the same claim.
+    const handle = h.client.workflow.getHandle(batched!.certificateId);
+    const claim = await handle.executeUpdate(claimForReleaseUpdate, { args: [{ batchId: 'test-batch-2' }] });
+    expect(claim.claimed).toBe(true);
+    expect(await handle.executeUpdate(claimForReleaseUpdate, { args: [{ batchId: 'test-batch-2' }] })).toEqual(claim);
+    expect((await handle.executeUpdate(claimForReleaseUpdate, { args: [{ batchId: 'test-batch-3' }] })).claimed).toBe(false);
+    const refused = await handle.executeUpdate(releaseNowUpdate, { args: [{ actor: actors.release }] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((refused as WorkflowUpdateFailedError).cause as Error).message).toMatch(/cannot release in state delivering/);
+    // The test batch gives it back; the next real run delivers it.
+    await handle.executeUpdate(reportDeliveryUpdate, { args: [{ batchId: 'test-batch-2', outcome: 'failed', reason: 'test batch stopped', permanent: false }] });
+    await waitForProjection(h, [batched!.certificateId], 'awaiting_release');
+
+    const summary = await release(NAP_DESTINATION);
+    expect(summary).toMatchObject({ delivered: 1, failed: 0 });
+    await waitForProjection(h, [immediate!.certificateId, batched!.certificateId], 'acknowledged');
+    for (const certificate of [immediate!, batched!]) expect((await h.nap.received(certificate.vin))?.messages).toHaveLength(1);
+    expect((await h.status(immediate!.certificateId)).receipts[0]?.batchId).toBeUndefined();
+    expect((await h.status(batched!.certificateId)).receipts[0]?.batchId).toBe(summary.batchId);
+  }, 300_000);
+});
