@@ -20,6 +20,9 @@ export const CONSOLE_CSP = [
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** One build per process: the sources do not change while it runs (tests create many apps). */
+let built: Promise<ConsoleBundle> | undefined;
+
 function send(res: Response, file: ConsoleAsset, cacheControl: string): void {
   res.setHeader('Content-Security-Policy', CONSOLE_CSP);
   res.setHeader('Cache-Control', cacheControl);
@@ -29,14 +32,17 @@ function send(res: Response, file: ConsoleAsset, cacheControl: string): void {
 
 /**
  * `/` and `/console/*`: the page revalidates on every load (`no-cache` + ETag), the hashed assets
- * are cached for good. The bundle is built once when the router is created.
+ * are cached for good. The bundle is built when the first router is created.
  */
 export function consoleRouter(logger: Logger): Router {
-  const bundle: Promise<ConsoleBundle> = buildConsole();
-  bundle.then(
-    (built) => logger.debug({ assets: [...built.assets.keys()], bytes: [...built.assets.values()].reduce((sum, file) => sum + file.body.length, 0) }, 'console built'),
-    (error: unknown) => logger.error({ err: error }, 'the web console could not be built; /console/ answers 500'),
-  );
+  if (!built) {
+    built = buildConsole();
+    built.then(
+      (result) => logger.debug({ assets: [...result.assets.keys()], bytes: [...result.assets.values()].reduce((sum, file) => sum + file.body.length, 0) }, 'console built'),
+      (error: unknown) => logger.error({ err: error }, 'the web console could not be built; /console/ answers 500'),
+    );
+  }
+  const bundle = built;
   const router = Router();
   router.get('/', (_req, res) => res.redirect(302, '/console/'));
   // Express matches `/console` and `/console/` alike; relative URLs need the slash.
