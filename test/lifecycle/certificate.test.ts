@@ -231,6 +231,18 @@ describe('certificate workflow on the real Temporal server', () => {
     await h.waitForStatus(certificateId, 'in_review');
   });
 
+  it('keeps the review deadline on the certificate row while in review, and clears it after the decision', async () => {
+    const { certificateId, state, handle } = await inReview();
+    const row = await h.db.certificate.findUniqueOrThrow({ where: { id: certificateId } });
+    expect(row.status).toBe('in_review');
+    expect(row.reviewDeadline?.toISOString()).toBe(state.reviewDeadline);
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: actors.rita, dataVersion: state.dataVersion }] });
+    await h.waitForStatus(certificateId, 'awaiting_release');
+    const after = await h.db.certificate.findUniqueOrThrow({ where: { id: certificateId } });
+    expect(after.status).toBe('awaiting_release');
+    expect(after.reviewDeadline).toBeNull();
+  });
+
   it('lets homologation reassign the review owner', async () => {
     const { certificateId, handle } = await inReview();
     await handle.executeUpdate(reassignUpdate, { args: [{ actor: actors.hana, owner: 'rob' }] });

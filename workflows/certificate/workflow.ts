@@ -388,6 +388,8 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     state.reviewExpiresAt = new Date(enteredAt + input.review.expireAfterMs).toISOString();
     state.escalated = false;
     publish();
+    // Carries the deadlines into the certificate row's projection (queues, overdue highlighting).
+    record('review_started', SYSTEM, { deadline: state.reviewDeadline, expiresAt: state.reviewExpiresAt });
     await flushAudit();
     const decided = () => state.status !== 'in_review' || newData || !!state.withdrawal;
     if (!(await condition(decided, input.review.escalateAfterMs))) {
