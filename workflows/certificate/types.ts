@@ -16,13 +16,17 @@ export interface ReviewPolicy {
   escalationOwner: string;
 }
 
-export interface CertificateInput {
+/** Which certificate: one per VIN and manufacturer stage, and where it goes. */
+export interface CertificateIdentity {
   certificateId: string;
   vin: string;
   stage: number;
   manufacturerId: string;
   typeApprovalNumber: string;
   destination?: string | undefined;
+}
+
+export interface CertificateInput extends CertificateIdentity {
   /** The first data version (already stored by the ingest path). */
   data: DataVersionRef;
   review: ReviewPolicy;
@@ -71,13 +75,7 @@ export interface Transition {
   note?: string | undefined;
 }
 
-export interface CertificateState {
-  certificateId: string;
-  vin: string;
-  stage: number;
-  manufacturerId: string;
-  typeApprovalNumber: string;
-  destination?: string | undefined;
+export interface CertificateState extends CertificateIdentity {
   status: CertificateStatus;
   dataVersion: number;
   dataHash: string;
