@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startApiHarness, type ApiHarness } from '../support/api.ts';
-import { nextVin, specimenRecord } from '../support/specimen.ts';
+import { NAP_DESTINATION, nextVin, specimenRecord } from '../support/specimen.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/vecto/${name}`, import.meta.url), 'utf8');
 
@@ -44,27 +44,27 @@ test('VECTO upload stores proposals for the certificate; other manufacturers get
 });
 
 test('release schedules through the API: create, list, describe, pause, delete; runs start and report progress; scope and role enforced', async () => {
-  const created = await h.call('POST', '/api/v1/releases/schedules', { token: keys.release, body: { destination: 'nap-be', every: '1h', paused: true, note: 'api test' } });
+  const created = await h.call('POST', '/api/v1/releases/schedules', { token: keys.release, body: { destination: NAP_DESTINATION, every: '1h', paused: true, note: 'api test' } });
   expect(created.status).toBe(201);
-  expect(created.json).toMatchObject({ destination: 'nap-be', paused: true, everyMs: 3_600_000 });
-  expect((await h.call('POST', '/api/v1/releases/schedules', { token: keys.release, body: { destination: 'nap-be', every: '1h' } })).status).toBe(409);
+  expect(created.json).toMatchObject({ destination: NAP_DESTINATION, paused: true, everyMs: 3_600_000 });
+  expect((await h.call('POST', '/api/v1/releases/schedules', { token: keys.release, body: { destination: NAP_DESTINATION, every: '1h' } })).status).toBe(409);
   const listed = await h.call('GET', '/api/v1/releases/schedules', { token: keys.release });
-  expect(listed.json.schedules.map((schedule: { destination: string }) => schedule.destination)).toContain('nap-be');
+  expect(listed.json.schedules.map((schedule: { destination: string }) => schedule.destination)).toContain(NAP_DESTINATION);
   expect((await h.call('GET', '/api/v1/releases/schedules', { token: keys.releaseAcme })).status).toBe(403);
   expect((await h.call('GET', '/api/v1/releases/schedules', { token: keys.erp })).status).toBe(403);
-  const unpaused = await h.call('POST', '/api/v1/releases/schedules/nap-be/unpause', { token: keys.release, body: { note: 'go' } });
+  const unpaused = await h.call('POST', `/api/v1/releases/schedules/${NAP_DESTINATION}/unpause`, { token: keys.release, body: { note: 'go' } });
   expect(unpaused.json.paused).toBe(false);
-  const invalid = await h.call('POST', '/api/v1/releases/schedules/nap-be/backfill', { token: keys.release, body: { start: '2026-01-02T00:00:00Z', end: '2026-01-01T00:00:00Z' } });
+  const invalid = await h.call('POST', `/api/v1/releases/schedules/${NAP_DESTINATION}/backfill`, { token: keys.release, body: { start: '2026-01-02T00:00:00Z', end: '2026-01-01T00:00:00Z' } });
   expect(invalid.status).toBe(400);
-  expect((await h.call('DELETE', '/api/v1/releases/schedules/nap-be', { token: keys.release })).json).toEqual({ scheduleId: created.json.scheduleId, deleted: true });
-  expect((await h.call('GET', '/api/v1/releases/schedules/nap-be', { token: keys.release })).status).toBe(404);
+  expect((await h.call('DELETE', `/api/v1/releases/schedules/${NAP_DESTINATION}`, { token: keys.release })).json).toEqual({ scheduleId: created.json.scheduleId, deleted: true });
+  expect((await h.call('GET', `/api/v1/releases/schedules/${NAP_DESTINATION}`, { token: keys.release })).status).toBe(404);
 
-  const run = await h.call('POST', '/api/v1/releases/nap-be/run', { token: keys.release, body: {} });
+  const run = await h.call('POST', `/api/v1/releases/${NAP_DESTINATION}/run`, { token: keys.release, body: {} });
   expect(run.status).toBe(202);
-  expect(run.json.workflowId).toContain('nap-be');
-  const progress = await h.call('GET', '/api/v1/releases/nap-be', { token: keys.release });
+  expect(run.json.workflowId).toContain(NAP_DESTINATION);
+  const progress = await h.call('GET', `/api/v1/releases/${NAP_DESTINATION}`, { token: keys.release });
   expect(progress.status).toBe(200);
-  expect(progress.json.progress.destination).toBe('nap-be');
+  expect(progress.json.progress.destination).toBe(NAP_DESTINATION);
   const audit = await h.lifecycle.db.auditRecord.findMany({ where: { action: { startsWith: 'api:release' } }, select: { action: true, actor: true } });
   expect(audit.map((record) => record.action)).toEqual(expect.arrayContaining(['api:release_schedule_created', 'api:release_schedule_unpause', 'api:release_schedule_deleted', 'api:release_run']));
 });

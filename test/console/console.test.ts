@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, lowContrastText, screenshot, unlabelledFields, waitForText } from '../support/browser.ts';
 import { startConsoleApp, type ConsoleApp } from '../support/console-app.ts';
-import { nextVin, specimenRecord } from '../support/specimen.ts';
+import { NAP_DESTINATION, nextVin, specimenRecord } from '../support/specimen.ts';
 
 let app: ConsoleApp;
 let browser: Browser;
@@ -238,8 +238,8 @@ describe('web console in headless Chromium', () => {
     await page.getByRole('button', { name: 'Release now' }).click();
     await waitForText(page.locator('.flash'), /Release requested/);
     await waitForText(heading(page), /delivered|acknowledged/, 60_000);
-    const receipts = await waitForText(page.locator('section', { has: page.getByRole('heading', { name: 'Delivery receipts' }) }), /nap-be/);
-    expect(receipts).toMatch(/nap-be\s+\S+\s+\S+\s+1/);
+    const receipts = await waitForText(page.locator('section', { has: page.getByRole('heading', { name: 'Delivery receipts' }) }), new RegExp(NAP_DESTINATION));
+    expect(receipts).toMatch(new RegExp(`${NAP_DESTINATION}\\s+\\S+\\s+\\S+\\s+1`));
     await screenshot(page, 'certificate-delivered');
     await page.context().close();
   }, 120_000);

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ErpMappingInput } from '../../schemas/erp/mapping.ts';
 import type { ErpReport } from '../../schemas/erp/report.ts';
 import type { TypeApprovalInput } from '../../schemas/ivi/type-approval.ts';
-import { specimenRecord } from '../support/lifecycle.ts';
+import { NAP_DESTINATION, specimenRecord } from '../support/lifecycle.ts';
 
 /** The specimen's approval as master data, so ERP rows carrying only a few values compose into a complete certificate. */
 export function specimenApproval(): TypeApprovalInput {
@@ -43,11 +43,11 @@ export const acmeMapping: ErpMappingInput = {
 export const CSV_HEADER = 'VIN;Approval;Variant;Version;Destination;Actual mass (kg);Built';
 
 export function csvRow(vin: string, mass: string | number = 2184, built = '08.04.2024'): string {
-  return `${vin};${APPROVAL};nap-be;${mass};${built}`;
+  return `${vin};${APPROVAL};${NAP_DESTINATION};${mass};${built}`;
 }
 
 export function jsonRow(vin: string | undefined, mass: number | string = 2184): Record<string, unknown> {
-  return { ...(vin ? { VIN: vin } : {}), Approval: specimen.typeApprovalNumber, Variant: specimen.variant, Version: specimen.version, Destination: 'nap-be', 'Actual mass (kg)': mass, Built: '08.04.2024' };
+  return { ...(vin ? { VIN: vin } : {}), Approval: specimen.typeApprovalNumber, Variant: specimen.variant, Version: specimen.version, Destination: NAP_DESTINATION, 'Actual mass (kg)': mass, Built: '08.04.2024' };
 }
 
 /** Drops a file as a well-behaved uploader does: write `.part`, then rename. */

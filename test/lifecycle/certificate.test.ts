@@ -11,7 +11,7 @@ import {
 } from '../../workflows/certificate/definitions.ts';
 import type { Actor } from '../../workflows/certificate/types.ts';
 import { recordHistory } from '../support/histories.ts';
-import { actors, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
+import { actors, NAP_DESTINATION, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 
 /** The refusal message the caller sees when an update validator says no. */
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -61,7 +61,7 @@ describe('certificate workflow on the real Temporal server', () => {
     await handle.executeUpdate(releaseNowUpdate, { args: [{ actor: actors.release }] });
     const done = await h.waitForStatus(certificateId, 'acknowledged');
     expect(done.receipts).toHaveLength(1);
-    expect(done.receipts[0]).toMatchObject({ messageVersion: 1, destination: 'nap-be', acknowledged: true, iviReferenceId: state.iviReferenceId });
+    expect(done.receipts[0]).toMatchObject({ messageVersion: 1, destination: NAP_DESTINATION, acknowledged: true, iviReferenceId: state.iviReferenceId });
     expect(done.transitions.map((t) => t.to)).toEqual(
       expect.arrayContaining(['validating', 'generated', 'in_review', 'approved', 'signed', 'awaiting_release', 'delivering', 'delivered', 'acknowledged']),
     );
@@ -74,9 +74,13 @@ describe('certificate workflow on the real Temporal server', () => {
     const message = await h.db.certificateMessage.findUniqueOrThrow({ where: { iviReferenceId: state.iviReferenceId! } });
     expect(message.signedXml).not.toBeNull();
     expect(message.signedHash).toBe(done.signature?.documentHash);
-    const audit = await h.db.auditRecord.findMany({ where: { certificateId }, orderBy: { id: 'asc' } });
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['ingested', 'status:in_review', 'status:approved', 'status:signed', 'status:delivered', 'status:acknowledged']));
-    expect(audit.find((a) => a.action === 'status:approved')?.actor).toBe('rita');
+    // The query shows a state as soon as the workflow reaches it; its audit batch is written by
+    // the activity that follows, a moment later.
+    await expect
+      .poll(async () => (await h.db.auditRecord.findMany({ where: { certificateId }, orderBy: { id: 'asc' } })).map((a) => a.action), { timeout: 15_000 })
+      .toEqual(expect.arrayContaining(['ingested', 'status:in_review', 'status:approved', 'status:signed', 'status:delivered', 'status:acknowledged']));
+    const approval = await h.db.auditRecord.findFirst({ where: { certificateId, action: 'status:approved' } });
+    expect(approval?.actor).toBe('rita');
 
     // The operator's view: search attributes are kept up to date.
     await expect
@@ -233,14 +237,14 @@ describe('certificate workflow on the real Temporal server', () => {
 
   it('keeps the review deadline on the certificate row while in review, and clears it after the decision', async () => {
     const { certificateId, state, handle } = await inReview();
-    const row = await h.db.certificate.findUniqueOrThrow({ where: { id: certificateId } });
-    expect(row.status).toBe('in_review');
-    expect(row.reviewDeadline?.toISOString()).toBe(state.reviewDeadline);
+    // The row follows the workflow with the audit batch written just after the state change.
+    const row = () => h.db.certificate.findUniqueOrThrow({ where: { id: certificateId }, select: { status: true, reviewDeadline: true } });
+    await expect.poll(async () => (await row()).reviewDeadline?.toISOString(), { timeout: 15_000 }).toBe(state.reviewDeadline);
+    expect((await row()).status).toBe('in_review');
     await handle.executeUpdate(approveUpdate, { args: [{ actor: actors.rita, dataVersion: state.dataVersion }] });
     await h.waitForStatus(certificateId, 'awaiting_release');
-    const after = await h.db.certificate.findUniqueOrThrow({ where: { id: certificateId } });
-    expect(after.status).toBe('awaiting_release');
-    expect(after.reviewDeadline).toBeNull();
+    await expect.poll(async () => (await row()).status, { timeout: 15_000 }).toBe('awaiting_release');
+    expect((await row()).reviewDeadline).toBeNull();
   });
 
   it('lets homologation reassign the review owner', async () => {

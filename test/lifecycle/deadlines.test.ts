@@ -45,8 +45,9 @@ describe('review deadlines', () => {
 
     const expired = await h.waitForStatus(certificateId, 'rejected', 20_000);
     expect(expired.rejection).toEqual({ by: 'system', reason: 'review deadline expired' });
-    const audit = await h.db.auditRecord.findMany({ where: { certificateId } });
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['review_escalated', 'status:rejected']));
+    await expect
+      .poll(async () => (await h.db.auditRecord.findMany({ where: { certificateId } })).map((a) => a.action), { timeout: 15_000 })
+      .toEqual(expect.arrayContaining(['review_escalated', 'status:rejected']));
   });
 
   it('neither escalates nor expires a review decided in time', async () => {

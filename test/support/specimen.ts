@@ -4,7 +4,12 @@ import { readIvi } from '../../ivi/reader.ts';
 import type { CocDataGroup } from '../../schemas/ivi/index.ts';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 
-export const NAP_DESTINATION = 'nap-be';
+/**
+ * The NAP destination of the test harnesses. Release workflow and schedule ids derive from the
+ * destination (one release per destination at a time), and test files share one Temporal
+ * server: each file (its own process) gets its own destination id.
+ */
+export const NAP_DESTINATION = `nap-be-${process.pid.toString(36)}`;
 const SPECIMEN = new URL('../fixtures/ivi2/M1-01_electric.xml', import.meta.url);
 let specimen: CocDataGroup | undefined;
 
