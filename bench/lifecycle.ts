@@ -17,8 +17,8 @@ import { validateIviXml } from '../ivi/xsd.ts';
 import { waitFor } from '../platform/wait.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
-import { nextVin, specimenRecord } from '../test/support/specimen.ts';
-import { approveUpdate, certificateWorkflowId, releaseNowUpdate } from '../workflows/certificate/definitions.ts';
+import { NAP_DESTINATION, nextVin, specimenRecord } from '../test/support/specimen.ts';
+import { approveUpdate, certificateWorkflowId, releaseNowUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
 import type { Actor, ReviewPolicy } from '../workflows/certificate/types.ts';
 import { startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 
@@ -131,6 +131,8 @@ async function endToEnd(stack: BenchStack, count: number, concurrency: number): 
         lastReport = Date.now();
         const counts = await stack.db.certificate.groupBy({ by: ['status'], where: { id: { in: ids } }, _count: true });
         process.stderr.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${counts.map((c) => `${c.status} ${c._count}`).join(', ')}\n`);
+        const failed = await stack.db.certificate.findFirst({ where: { id: { in: ids }, status: 'failed' }, select: { id: true } });
+        if (failed) throw new Error(`${failed.id} failed: ${JSON.stringify((await stack.client.workflow.getHandle(failed.id).query(statusQuery)).failure)}`);
       }
     }
   };
@@ -158,7 +160,7 @@ async function inProcess(stack: BenchStack, count: number, concurrency: number):
   const env = stack.workerEnv('unused');
   const signer = await openSoftwareSigner(await ensureSoftwareKey(env.ECOC_DATA_DIR!));
   const destinations = await loadDestinations(env.ECOC_DESTINATIONS_FILE);
-  const channel = (await createDeliveryChannel(destinations, 'nap-be', { logger: stack.logger, timeoutMs: 30_000 })) as NapDeliveryChannel;
+  const channel = (await createDeliveryChannel(destinations, NAP_DESTINATION, { logger: stack.logger, timeoutMs: 30_000 })) as NapDeliveryChannel;
   const vins = Array.from({ length: count }, () => nextVin());
   const started = Date.now();
   await pool(vins, concurrency, async (vin) => {

@@ -15,6 +15,7 @@ import { startDevServer } from '../../platform/temporal/dev-server.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from '../../test/support/nap-simulator.ts';
 import { runCli, type RunningCli } from '../../test/support/processes.ts';
 import { createTestPki } from '../../test/support/tls.ts';
+import { NAP_DESTINATION } from '../../test/support/specimen.ts';
 
 export interface BenchStack {
   dir: string;
@@ -52,7 +53,7 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
   writeFileSync(
     destinationsFile,
     JSON.stringify([
-      { id: 'nap-be', kind: 'nap', url: nap.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' },
+      { id: NAP_DESTINATION, kind: 'nap', url: nap.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' },
       ...(options.destinations ?? []),
     ]),
   );
