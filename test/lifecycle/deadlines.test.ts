@@ -53,14 +53,21 @@ describe('review deadlines', () => {
   it('neither escalates nor expires a review decided in time', async () => {
     const { certificateId } = await h.ingest(specimenRecord(nextVin()));
     const review = await h.waitForStatus(certificateId, 'in_review');
-    await h.client.workflow.getHandle(certificateId).executeUpdate(approveUpdate, { args: [{ actor: actors.rita, dataVersion: review.dataVersion }] });
+    const handle = h.client.workflow.getHandle(certificateId);
+    const timers = async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      return {
+        started: events.filter((e) => e.timerStartedEventAttributes).length,
+        canceled: events.filter((e) => e.timerCanceledEventAttributes).length,
+        fired: events.filter((e) => e.timerFiredEventAttributes).length,
+      };
+    };
+    // Decide once the escalation timer is running (the review is visible a moment before it starts).
+    await expect.poll(async () => (await timers()).started, { timeout: 15_000 }).toBe(1);
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: actors.rita, dataVersion: review.dataVersion }] });
     await h.waitForStatus(certificateId, 'awaiting_release');
-    // The escalation timer belongs to the review; once decided, the workflow has no timer left to fire.
-    const history = await h.client.workflow.getHandle(certificateId).fetchHistory();
-    const started = history.events?.filter((e) => e.timerStartedEventAttributes).length ?? 0;
-    const cancelledOrFired = history.events?.filter((e) => e.timerCanceledEventAttributes || e.timerFiredEventAttributes).length ?? 0;
-    expect(started).toBeGreaterThan(0);
-    expect(cancelledOrFired).toBe(started);
+    // The escalation timer belongs to the review: the decision cancels it, so it can never fire.
+    expect(await timers()).toEqual({ started: 1, canceled: 1, fired: 0 });
     expect(notifications.some((n) => n.certificateId === certificateId)).toBe(false);
     expect((await h.status(certificateId)).escalated).toBe(false);
   });
