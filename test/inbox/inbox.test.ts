@@ -196,12 +196,10 @@ describe('ERP inbox over SFTP', { timeout: 300_000 }, () => {
     );
     // Refused (new connection) or reset (a connection the stopped server dropped): either way the SFTP side.
     expect(state!.lastError!.message).toMatch(/server unavailable|ECONNREFUSED|ECONNRESET|connection|closed|ended/i);
-    const pollsDuringOutage = state!.polls;
 
     await sshd.start();
     await waitFor(async () => present(inbox, 'acme/processed/during-outage.csv'), { timeoutMs: 240_000, what: 'the file taken after the outage' });
-    state = await poller.query(inboxStateQuery);
-    expect(state.polls).toBeGreaterThan(pollsDuringOutage);
+    // The failed listing may be retried within the same poll once sshd is back, or in the next poll.
     await waitFor(async () => (await poller.query(inboxStateQuery)).lastError === undefined, { timeoutMs: 120_000, what: 'a clean poll' });
     await h.waitForStatus(certificateWorkflowId(vin, 1), 'in_review', 180_000);
   });
