@@ -17,14 +17,20 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // A test or bench that dies must not leave the process running on its own.
+  return { child, output: () => output, exited: exitOf(child) };
+}
+
+/**
+ * Resolves with the child's exit code (or signal name); until then, the child is killed if this
+ * process ends, so a test or bench that dies leaves nothing running on its own.
+ */
+export function exitOf(child: ChildProcess): Promise<number | string> {
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  const exited = new Promise<number | string>((resolve) =>
+  return new Promise((resolve) =>
     child.once('exit', (code, signal) => {
       process.off('exit', killOnExit);
       resolve(code ?? signal ?? -1);
     }),
   );
-  return { child, output: () => output, exited };
 }

@@ -10,6 +10,7 @@ import { approveUpdate } from '../../workflows/certificate/definitions.ts';
 import type { CertificateStatus } from '../../workflows/certificate/status.ts';
 import { actors, nextVin, specimenRecord, type LifecycleHarness } from './lifecycle.ts';
 import { unzip } from './zip.ts';
+import { exitOf } from './processes.ts';
 
 export interface SeededCertificate {
   certificateId: string;
@@ -85,15 +86,7 @@ export async function startWorkerProcess(bundlePath: string, env: Record<string,
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN, bundlePath], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // A test that dies must not leave the worker running on its own.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      process.off('exit', killOnExit);
-      resolve(code ?? signal ?? -1);
-    }),
-  );
+  const exited = exitOf(child);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker process not ready after 120 s: ${output}`)), 120_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
