@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from '../certificates/hash.ts';
+import { canonicalJson, sha256Hex } from '../platform/hash.ts';
 
 /** The chain starts from this "previous hash". */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -19,7 +19,7 @@ import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
 import { NAP_DESTINATION, nextVin, specimenRecord } from '../test/support/specimen.ts';
 import { approveUpdate, certificateWorkflowId, releaseNowUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
-import type { Actor, ReviewPolicy } from '../workflows/certificate/types.ts';
+import type { Actor, ReviewPolicy } from '../schemas/certificate.ts';
 import { startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 
 export interface LifecycleBenchOptions {

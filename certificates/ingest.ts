@@ -1,9 +1,8 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { Database } from '../platform/database/prisma.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
-import { certificateWorkflowId, submitDataUpdate } from '../workflows/certificate/definitions.ts';
-import type { Actor, CertificateState, DataVersionRef, ReviewPolicy } from '../workflows/certificate/types.ts';
-import type { certificateWorkflow } from '../workflows/certificate/workflow.ts';
+import { CERTIFICATE_WORKFLOW_TYPE, certificateWorkflowId, submitDataUpdate } from '../workflows/certificate/definitions.ts';
+import type { Actor, CertificateInput, CertificateState, DataVersionRef, ReviewPolicy } from '../schemas/certificate.ts';
 import { storeDataVersion } from './store.ts';
 
 export interface IngestContext {
@@ -35,25 +34,32 @@ export async function ingestVehicle(
 ): Promise<IngestResult> {
   const certificateId = certificateWorkflowId(record.vin, record.stage);
   const stored = await storeDataVersion(context.db, certificateId, record, { source, submittedBy: actor.id });
-  const ref: DataVersionRef = { dataVersion: stored.dataVersion, dataHash: stored.dataHash, by: actor, source };
+  // The routing fields travel with the version, so the workflow follows a changed destination or approval.
+  const ref: DataVersionRef = {
+    dataVersion: stored.dataVersion,
+    dataHash: stored.dataHash,
+    by: actor,
+    source,
+    typeApprovalNumber: record.typeApprovalNumber,
+    destination: record.destination ?? null,
+  };
+  const start: CertificateInput = {
+    certificateId,
+    vin: record.vin,
+    stage: record.stage,
+    manufacturerId: record.manufacturerId,
+    typeApprovalNumber: record.typeApprovalNumber,
+    destination: record.destination,
+    data: ref,
+    review: context.review,
+  };
   const state = await context.client.workflow.executeUpdateWithStart(submitDataUpdate, {
     args: [ref],
-    startWorkflowOperation: new WithStartWorkflowOperation<typeof certificateWorkflow>('certificateWorkflow', {
+    startWorkflowOperation: new WithStartWorkflowOperation<(input: CertificateInput) => Promise<CertificateState>>(CERTIFICATE_WORKFLOW_TYPE, {
       workflowId: certificateId,
       taskQueue: context.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [
-        {
-          certificateId,
-          vin: record.vin,
-          stage: record.stage,
-          manufacturerId: record.manufacturerId,
-          typeApprovalNumber: record.typeApprovalNumber,
-          destination: record.destination,
-          data: ref,
-          review: context.review,
-        },
-      ],
+      args: [start],
     }),
   });
   return {

@@ -2,7 +2,7 @@ import type { Prisma } from '../.generated/prisma/client.ts';
 import type { Correction } from '../ivi/compose.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
-import { canonicalJson, sha256Hex } from './hash.ts';
+import { canonicalJson, sha256Hex } from '../platform/hash.ts';
 
 export interface StoredDataVersion {
   certificateId: string;

@@ -18,7 +18,7 @@ import {
   unpauseReleaseSchedule,
 } from '../releases/service.ts';
 import type { Config } from '../schemas/config/index.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Actor } from '../schemas/certificate.ts';
 import type { ReleaseProgress } from '../workflows/release/definitions.ts';
 
 /** `ecoc release run` and `ecoc schedule …`: the release service from a terminal. */

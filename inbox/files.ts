@@ -10,7 +10,7 @@ import type { Database } from '../platform/database/prisma.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ErpMapping } from '../schemas/erp/mapping.ts';
 import type { ErpReport } from '../schemas/erp/report.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Actor } from '../schemas/certificate.ts';
 import type { InboxFileOutcome, InboxFileProgress, InboxFileRef } from '../workflows/inbox/types.ts';
 import { mappingFor } from './mappings.ts';
 import { processErpStream } from './process-stream.ts';

@@ -8,7 +8,7 @@ import { createErpReportBuilder } from '../connectors/erp/report.ts';
 import type { ErpMapping } from '../schemas/erp/mapping.ts';
 import type { ErpReport } from '../schemas/erp/report.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Actor } from '../schemas/certificate.ts';
 
 export interface ErpStreamOptions {
   ingest: IngestContext;

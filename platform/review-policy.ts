@@ -1,5 +1,5 @@
 import type { Config } from '../schemas/config/index.ts';
-import type { ReviewPolicy } from '../workflows/certificate/types.ts';
+import type { ReviewPolicy } from '../schemas/certificate.ts';
 
 /** The review timing every ingest path gives a new certificate workflow. */
 export function reviewPolicy(config: Config): ReviewPolicy {

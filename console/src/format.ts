@@ -1,4 +1,4 @@
-import type { CertificateStatus } from '../../workflows/certificate/status.ts';
+import type { CertificateStatus } from '../../schemas/certificate.ts';
 import { h } from './dom.ts';
 
 export function statusLabel(status: string): string {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ConsoleSettings } from '../../schemas/api/console.ts';
 import type { whoAmISchema } from '../../schemas/api/keys.ts';
-import type { Role } from '../../workflows/certificate/status.ts';
+import type { Role } from '../../schemas/certificate.ts';
 import { ApiError, credential, getJson } from './api.ts';
 
 export type WhoAmI = z.infer<typeof whoAmISchema>;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { recordAudit } from '../../audit/chain.ts';
 import { recordHash } from '../../audit/canonical.ts';
 import { verifyAuditChain } from '../../audit/verify.ts';
-import { writeAuditEntries } from '../../certificates/audit-store.ts';
+import { writeAuditEntries } from '../../audit/workflow-entries.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import type { AuditEntry } from '../../workflows/certificate/audit.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

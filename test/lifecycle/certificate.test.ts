@@ -9,7 +9,7 @@ import {
   releaseNowUpdate,
   withdrawUpdate,
 } from '../../workflows/certificate/definitions.ts';
-import type { Actor } from '../../workflows/certificate/types.ts';
+import type { Actor } from '../../schemas/certificate.ts';
 import { recordHistory } from '../support/histories.ts';
 import { actors, NAP_DESTINATION, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 

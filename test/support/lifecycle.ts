@@ -19,8 +19,8 @@ import type { Destination } from '../../schemas/config/destinations.ts';
 import type { Config } from '../../schemas/config/index.ts';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 import { certificateWorkflowId, statusQuery } from '../../workflows/certificate/definitions.ts';
-import type { CertificateStatus } from '../../workflows/certificate/status.ts';
-import type { Actor, CertificateState, ReviewPolicy } from '../../workflows/certificate/types.ts';
+import type { CertificateStatus } from '../../schemas/certificate.ts';
+import type { Actor, CertificateState, ReviewPolicy } from '../../schemas/certificate.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from './nap-simulator.ts';
 import { NAP_DESTINATION } from './specimen.ts';
@@ -44,7 +44,9 @@ export interface LifecycleHarness {
   config: Config;
   taskQueue: string;
   review: ReviewPolicy;
-  nap: NapSimulatorProcess & { received(vin: string): Promise<NapVinState | undefined>; outage(calls: number): Promise<void> };
+  nap: NapHandle;
+  /** Every NAP simulator by destination id: the default one and those asked for with `extraNaps`. */
+  naps: Map<string, NapHandle>;
   signer: KeySigner;
   databaseUrl: string;
   ingest(record: VehicleRecord, actor?: Actor): Promise<IngestResult>;
@@ -54,6 +56,8 @@ export interface LifecycleHarness {
   waitForStatus(certificateId: string, status: CertificateStatus, timeoutMs?: number): Promise<CertificateState>;
   stop(): Promise<void>;
 }
+
+export type NapHandle = NapSimulatorProcess & { received(vin: string): Promise<NapVinState | undefined>; outage(calls: number): Promise<void> };
 
 export interface NapVinState {
   messages: { receiptId: string; iviReferenceId: string; iviVersionNumber: number }[];
@@ -65,19 +69,35 @@ export interface NapVinState {
  * a software signing key, the NAP simulator over mutual TLS, and a Worker on its own task queue.
  */
 export async function startLifecycleHarness(
-  options: { review?: Partial<ReviewPolicy>; env?: Record<string, string>; /** Configured next to the NAP (e.g. an SFTP partner on a test sshd). */ destinations?: Destination[] } = {},
+  options: {
+    review?: Partial<ReviewPolicy>;
+    env?: Record<string, string>;
+    /** Configured next to the NAP (e.g. an SFTP partner on a test sshd). */
+    destinations?: Destination[];
+    /** Ids of further NAP destinations, each its own simulator process. */
+    extraNaps?: string[];
+  } = {},
 ): Promise<LifecycleHarness> {
   const logger = createLogger(process.env.ECOC_TEST_LOG_LEVEL ?? 'warn');
   installTemporalRuntime(logger);
   const dir = mkdtempSync(join(tmpdir(), 'ecoc-lifecycle-'));
   const database: TestDatabase = await createTestDatabase();
   const pki: TestPki = createTestPki();
-  const napProcess = await startNapSimulatorProcess(pki, join(dir, 'nap-state'));
+  const napIds = [NAP_DESTINATION, ...(options.extraNaps ?? [])];
+  const napProcesses = await Promise.all(napIds.map((id, index) => startNapSimulatorProcess(pki, join(dir, `nap-state-${index}`))));
   const destinationsFile = join(dir, 'destinations.json');
   writeFileSync(
     destinationsFile,
     JSON.stringify([
-      { id: NAP_DESTINATION, kind: 'nap', url: napProcess.url, clientCertFile: pki.clientCert, clientKeyFile: pki.clientKey, caFile: pki.caCert, memberState: 'e6' },
+      ...napIds.map((id, index) => ({
+        id,
+        kind: 'nap',
+        url: napProcesses[index]!.url,
+        clientCertFile: pki.clientCert,
+        clientKeyFile: pki.clientKey,
+        caFile: pki.caCert,
+        memberState: 'e6',
+      })),
       ...(options.destinations ?? []),
     ]),
   );
@@ -99,8 +119,7 @@ export async function startLifecycleHarness(
     activities: createActivities({ db, logger, config, signer, channel: channels.channel, client }),
   });
   const running = worker.run();
-  const napOrigin = new URL(napProcess.url).origin;
-  const napAdmin = (path: string, body?: unknown) => mtlsJson(`${napOrigin}${path}`, pki, body);
+  const naps = new Map(napIds.map((id, index) => [id, napHandle(napProcesses[index]!, pki)]));
 
   const status = (certificateId: string) => client.workflow.getHandle(certificateId).query(statusQuery);
   return {
@@ -110,17 +129,8 @@ export async function startLifecycleHarness(
     taskQueue,
     review,
     signer,
-    nap: {
-      ...napProcess,
-      async received(vin) {
-        const response = await napAdmin(`/admin/vins/${vin}`);
-        return response.status === 404 ? undefined : (response.body as NapVinState);
-      },
-      async outage(calls) {
-        const response = await napAdmin('/admin/outage', { calls });
-        if (response.status !== 200) throw new Error(`outage control failed: ${response.status}`);
-      },
-    },
+    nap: naps.get(NAP_DESTINATION)!,
+    naps,
     databaseUrl: database.url,
     ingest: (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue, review }, record, actor, 'erp'),
     ingestOn: (otherQueue) => (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue: otherQueue, review }, record, actor, 'erp'),
@@ -149,7 +159,7 @@ export async function startLifecycleHarness(
       await channels.close();
       await signer.close();
       await db.$disconnect();
-      await napProcess.stop();
+      await Promise.all(napProcesses.map((nap) => nap.stop()));
       await database.drop();
       pki.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -158,6 +168,23 @@ export async function startLifecycleHarness(
 }
 
 export { certificateWorkflowId };
+
+/** The simulator's state and outage control, through its admin endpoints. */
+function napHandle(process: NapSimulatorProcess, pki: TestPki): NapHandle {
+  const origin = new URL(process.url).origin;
+  const admin = (path: string, body?: unknown) => mtlsJson(`${origin}${path}`, pki, body);
+  return {
+    ...process,
+    async received(vin) {
+      const response = await admin(`/admin/vins/${vin}`);
+      return response.status === 404 ? undefined : (response.body as NapVinState);
+    },
+    async outage(calls) {
+      const response = await admin('/admin/outage', { calls });
+      if (response.status !== 200) throw new Error(`outage control failed: ${response.status}`);
+    },
+  };
+}
 
 /** The simulator's admin endpoints sit behind the same mutual TLS as its SOAP endpoint. */
 function mtlsJson(url: string, pki: TestPki, body?: unknown): Promise<{ status: number; body: unknown }> {

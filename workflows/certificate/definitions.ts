@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, CertificateState, DataVersionRef, DeliveryReceipt } from './types.ts';
+import type { Actor, CertificateState, DataVersionRef, DeliveryReceipt } from '../../schemas/certificate.ts';
 
 /** Human and system steps are Updates: the caller learns at once whether it was accepted. */
 export interface ApproveRequest {
@@ -56,6 +56,9 @@ export const reportDeliveryUpdate = defineUpdate<CertificateState, [DeliveryRepo
 
 /** A partner's acknowledgement file arrived (SFTP); NAP receipts acknowledge synchronously. */
 export const acknowledgeSignal = defineSignal<[{ messageVersion: number; reference: string; at: string }]>('acknowledge');
+
+/** The workflow type name clients start (the function in workflow.ts; not imported, so clients stay free of workflow code). */
+export const CERTIFICATE_WORKFLOW_TYPE = 'certificateWorkflow';
 
 export function certificateWorkflowId(vin: string, stage: number): string {
   return `ecoc-${vin}-s${stage}`;

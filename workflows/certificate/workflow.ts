@@ -5,15 +5,18 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  proxyActivities,
+  ParentClosePolicy,
+  patched,
   setHandler,
-  upsertSearchAttributes,
+  startChild,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities/index.ts';
-import { EcocBatchId, EcocDestination, EcocManufacturer, EcocOwner, EcocReviewDeadline, EcocStage, EcocStatus, EcocTypeApprovalNumber, EcocVin } from '../search-attributes.ts';
-import type { AuditEntry } from './audit.ts';
+import type { CertificateInput, CertificateState } from '../../schemas/certificate.ts';
+import { newBatchId, releaseNowWorkflowId } from '../release/definitions.ts';
+import type { releaseWorkflow } from '../release/workflow.ts';
+import { EcocBatchId, EcocDestination } from '../search-attributes.ts';
+import { destination, hsm, steps } from './activities.ts';
 import {
   type DeliveryReport,
   acknowledgeSignal,
@@ -29,25 +32,22 @@ import {
   submitDataUpdate,
   withdrawUpdate,
 } from './definitions.ts';
-import { assertRole, refuse, validateApprove, validateCorrection, validateWithdraw } from './rules.ts';
-import type { CertificateStatus } from './status.ts';
-import type { CertificateInput, CertificateState, DataVersionRef } from './types.ts';
+import { Certificate, SYSTEM } from './state.ts';
+import {
+  isCurrentData,
+  validateApprove,
+  validateCorrection,
+  validateDeliveryReport,
+  validateReassign,
+  validateReject,
+  validateReleaseNow,
+  validateRetry,
+  validateSubmitData,
+  validateWithdraw,
+} from './validators.ts';
 
-const SYSTEM = 'system';
-
-const steps = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
-const hsm = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 30 },
-});
-const delivery = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 50 },
-});
+/** Marks runs in which "release now" is a batch of one through the release workflow. */
+export const RELEASE_NOW_AS_BATCH = 'release-now-as-batch-of-one';
 
 /**
  * The life of one vehicle certificate (VIN + manufacturer stage): validate, generate, review,
@@ -55,121 +55,34 @@ const delivery = proxyActivities<Activities>({
  * Data and XML stay in the database; this workflow holds ids, hashes and decisions.
  */
 export async function certificateWorkflow(input: CertificateInput): Promise<CertificateState> {
-  const state: CertificateState = input.carried ?? {
-    certificateId: input.certificateId,
-    vin: input.vin,
-    stage: input.stage,
-    manufacturerId: input.manufacturerId,
-    typeApprovalNumber: input.typeApprovalNumber,
-    destination: input.destination,
-    status: 'received',
-    dataVersion: input.data.dataVersion,
-    dataHash: input.data.dataHash,
-    submittedBy: input.data.by.id,
-    lastChangedBy: input.data.by.id,
-    messageVersion: 1,
-    owner: input.initialOwner,
-    escalated: false,
-    releaseImmediately: false,
-    receipts: [],
-    transitions: [{ from: 'received', to: 'received', actor: input.data.by.id, at: nowIso(), note: `data v${input.data.dataVersion} from ${input.data.source}` }],
-  };
-  const pendingAudit: AuditEntry[] = input.carried ? [] : [auditEntry('ingested', input.data.by.id, undefined, 'received', { source: input.data.source })];
+  const certificate = new Certificate(input);
+  const { state } = certificate;
+  const moveTo = certificate.moveTo.bind(certificate);
+  const record = certificate.record.bind(certificate);
   /** Set by handlers when something changed that the main loop must react to. */
   let newData = false;
   let acknowledgements = 0;
   let retryRequested = false;
   let batchReport: DeliveryReport | undefined;
-
-  function nowIso(): string {
-    return new Date().toISOString();
-  }
-  function auditEntry(action: string, actor: string, from?: CertificateStatus, to?: CertificateStatus, detail?: Record<string, unknown>): AuditEntry {
-    return {
-      key: uuid4(),
-      certificateId: state.certificateId,
-      action,
-      actor,
-      at: nowIso(),
-      fromStatus: from,
-      toStatus: to,
-      dataVersion: state.dataVersion,
-      messageVersion: state.messageVersion,
-      ...(detail ? { detail } : {}),
-      snapshot: {
-        status: to ?? state.status,
-        owner: state.owner ?? null,
-        dataVersion: state.dataVersion,
-        messageVersion: state.messageVersion,
-        batchId: state.batchId ?? null,
-        reviewDeadline: state.reviewDeadline ?? null,
-      },
-    };
-  }
-  function record(action: string, actor: string, detail?: Record<string, unknown>): void {
-    pendingAudit.push(auditEntry(action, actor, state.status, state.status, detail));
-  }
-  function moveTo(status: CertificateStatus, actor: string, note?: string): void {
-    const from = state.status;
-    state.status = status;
-    state.transitions.push({ from, to: status, actor, at: nowIso(), note });
-    pendingAudit.push(auditEntry(`status:${status}`, actor, from, status, note ? { note } : undefined));
-    publish();
-  }
-  function publish(): void {
-    upsertSearchAttributes([
-      { key: EcocStatus, value: state.status },
-      { key: EcocVin, value: state.vin },
-      { key: EcocStage, value: state.stage },
-      { key: EcocManufacturer, value: state.manufacturerId },
-      { key: EcocTypeApprovalNumber, value: state.typeApprovalNumber },
-      { key: EcocDestination, value: state.destination ?? null },
-      { key: EcocOwner, value: state.owner ?? null },
-      { key: EcocBatchId, value: state.batchId ?? null },
-      { key: EcocReviewDeadline, value: state.reviewDeadline ? new Date(state.reviewDeadline) : null },
-    ].map(({ key, value }) => (value === null ? { key, value: null } : { key, value })) as Parameters<typeof upsertSearchAttributes>[0]);
-  }
-  /** Hands pending audit entries to the next activity, which writes them in its own transaction. */
-  function takeAudit(): AuditEntry[] {
-    return pendingAudit.splice(0, pendingAudit.length);
-  }
-  async function flushAudit(): Promise<void> {
-    if (pendingAudit.length > 0) await steps.recordAudit({ entries: takeAudit() });
-  }
-  function acceptData(ref: DataVersionRef): void {
-    state.dataVersion = ref.dataVersion;
-    state.dataHash = ref.dataHash;
-    state.lastChangedBy = ref.by.id;
-    state.rejection = undefined;
-    newData = true;
-    record('data_version', ref.by.id, { dataVersion: ref.dataVersion, source: ref.source });
-  }
-
-  function isCurrentData(ref: DataVersionRef): boolean {
-    return ref.dataVersion === state.dataVersion && ref.dataHash === state.dataHash;
-  }
+  let releaseRequestedBy: string | undefined;
 
   setHandler(statusQuery, () => state);
-
   setHandler(
     submitDataUpdate,
     (ref) => {
-      if (!isCurrentData(ref)) acceptData(ref);
+      if (!isCurrentData(state, ref)) {
+        certificate.acceptData(ref);
+        newData = true;
+      }
       return state;
     },
-    {
-      validator: (ref) => {
-        assertRole(ref.by, ['integrator', 'homologation', 'admin'], 'submit vehicle data');
-        if (isCurrentData(ref)) return; // a repeated ingest of what the workflow already has
-        if (ref.dataVersion <= state.dataVersion) refuse(`data version ${ref.dataVersion} is not newer than the current version ${state.dataVersion}`);
-        if (state.status === 'withdrawn' || state.withdrawal) refuse('the certificate was withdrawn');
-      },
-    },
+    { validator: (ref) => validateSubmitData(state, ref) },
   );
   setHandler(
     correctUpdate,
     (request) => {
-      acceptData({ dataVersion: request.dataVersion, dataHash: request.dataHash, by: request.actor, source: 'correction' });
+      certificate.acceptData({ dataVersion: request.dataVersion, dataHash: request.dataHash, by: request.actor, source: 'correction' });
+      newData = true;
       return state;
     },
     { validator: (request) => validateCorrection(state, request) },
@@ -190,13 +103,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
       moveTo('rejected', request.actor.id, request.reason);
       return state;
     },
-    {
-      validator: (request) => {
-        assertRole(request.actor, ['reviewer', 'admin'], 'reject');
-        if (state.status !== 'in_review') refuse(`cannot reject in state ${state.status}; only a certificate in review can be rejected`);
-        if (!request.reason?.trim()) refuse('a rejection needs a reason');
-      },
-    },
+    { validator: (request) => validateReject(state, request) },
   );
   setHandler(
     withdrawUpdate,
@@ -212,31 +119,20 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     (request) => {
       record('reassigned', request.actor.id, { from: state.owner ?? null, to: request.owner });
       state.owner = request.owner;
-      publish();
+      certificate.publish();
       return state;
     },
-    {
-      validator: (request) => {
-        assertRole(request.actor, ['homologation', 'reviewer', 'admin'], 'reassign');
-        if (!request.owner?.trim()) refuse('the new owner is missing');
-        if (state.status === 'withdrawn') refuse('the certificate was withdrawn');
-      },
-    },
+    { validator: (request) => validateReassign(state, request) },
   );
   setHandler(
     releaseNowUpdate,
     (request) => {
       state.releaseImmediately = true;
+      releaseRequestedBy = request.actor.id;
       record('release_immediately', request.actor.id);
       return state;
     },
-    {
-      validator: (request) => {
-        assertRole(request.actor, ['release-manager', 'admin'], 'release immediately');
-        if (!['approved', 'signed', 'awaiting_release'].includes(state.status)) refuse(`cannot release in state ${state.status}; the certificate must be approved`);
-        if (!state.destination) refuse('the certificate has no destination');
-      },
-    },
+    { validator: (request) => validateReleaseNow(state, request) },
   );
   setHandler(
     retryUpdate,
@@ -245,37 +141,16 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
       retryRequested = true;
       return state;
     },
-    {
-      validator: (request) => {
-        assertRole(request.actor, ['ops', 'admin'], 'retry');
-        if (state.status !== 'failed') refuse(`only a failed certificate can be retried (state is ${state.status})`);
-      },
-    },
+    { validator: (request) => validateRetry(state, request) },
   );
-  setHandler(
-    claimForReleaseUpdate,
-    ({ batchId }) => {
-      // The same batch asking again (a retried claim) gets the same answer.
-      if (state.status === 'delivering' && state.batchId === batchId) return { claimed: true, messageVersion: state.messageVersion, iviReferenceId: state.iviReferenceId! };
-      if (state.status !== 'awaiting_release' || state.releaseImmediately) {
-        return { claimed: false, reason: `state ${state.status}` };
-      }
-      state.batchId = batchId;
-      moveTo('delivering', SYSTEM, `batch ${batchId}`);
-      return { claimed: true, messageVersion: state.messageVersion, iviReferenceId: state.iviReferenceId! };
-    },
-  );
+  setHandler(claimForReleaseUpdate, ({ batchId }) => certificate.claim(batchId));
   setHandler(
     reportDeliveryUpdate,
     (report) => {
       batchReport = report;
       return state;
     },
-    {
-      validator: (report) => {
-        if (state.status !== 'delivering' || state.batchId !== report.batchId) refuse(`no delivery of batch ${report.batchId} in progress (state ${state.status})`);
-      },
-    },
+    { validator: (report) => validateDeliveryReport(state, report) },
   );
   setHandler(acknowledgeSignal, (ack) => {
     const receipt = state.receipts.find((r) => r.messageVersion === ack.messageVersion && !r.acknowledged);
@@ -286,7 +161,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     }
   });
 
-  publish();
+  certificate.publish();
   for (;;) {
     if (state.withdrawal && state.status !== 'withdrawn') {
       await withdraw();
@@ -304,6 +179,9 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
         }
         newData = false;
         await validateAndGenerate();
+        break;
+      case 'generated':
+        moveTo('in_review', SYSTEM);
         break;
       case 'in_review':
         await review();
@@ -325,19 +203,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
         await afterDelivery();
         break;
       case 'failed':
-        await flushAudit();
-        await condition(() => retryRequested || !!state.withdrawal || newData);
-        if (retryRequested) {
-          retryRequested = false;
-          const step = state.failure?.step;
-          state.failure = undefined;
-          moveTo(step === 'sign' ? 'approved' : step === 'deliver' ? 'awaiting_release' : 'validating', SYSTEM, 'retry');
-        } else if (newData) {
-          moveTo('validating', state.lastChangedBy);
-        }
-        break;
-      case 'generated':
-        moveTo('in_review', SYSTEM);
+        await awaitRetry();
         break;
       case 'withdrawn':
         return state;
@@ -351,6 +217,10 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
   await flushAudit();
   return state;
 
+  async function flushAudit(): Promise<void> {
+    if (certificate.hasPendingAudit()) await steps.recordAudit({ entries: certificate.takeAudit() });
+  }
+
   async function validateAndGenerate(): Promise<void> {
     if (state.status !== 'validating') moveTo('validating', state.lastChangedBy);
     try {
@@ -358,7 +228,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
         certificateId: state.certificateId,
         dataVersion: state.dataVersion,
         messageVersion: state.messageVersion,
-        audit: takeAudit(),
+        audit: certificate.takeAudit(),
       });
       state.findings = findings;
       if (newData) return; // a newer version arrived meanwhile: validate that one
@@ -372,7 +242,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
         dataVersion: state.dataVersion,
         messageVersion: state.messageVersion,
         iviReferenceId: state.iviReferenceId,
-        audit: takeAudit(),
+        audit: certificate.takeAudit(),
       });
       if (newData) return;
       state.messageHash = generated.messageHash;
@@ -387,7 +257,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     state.reviewDeadline = new Date(enteredAt + input.review.escalateAfterMs).toISOString();
     state.reviewExpiresAt = new Date(enteredAt + input.review.expireAfterMs).toISOString();
     state.escalated = false;
-    publish();
+    certificate.publish();
     // Carries the deadlines into the certificate row's projection (queues, overdue highlighting).
     record('review_started', SYSTEM, { deadline: state.reviewDeadline, expiresAt: state.reviewExpiresAt });
     await flushAudit();
@@ -397,14 +267,14 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
       state.escalated = true;
       state.owner = input.review.escalationOwner;
       record('review_escalated', SYSTEM, { from: previousOwner ?? null, to: state.owner });
-      publish();
+      certificate.publish();
       await steps.notifyReviewEscalation({
         certificateId: state.certificateId,
         vin: state.vin,
         owner: state.owner,
         previousOwner,
         deadline: state.reviewExpiresAt,
-        audit: takeAudit(),
+        audit: certificate.takeAudit(),
       });
       const remaining = Math.max(0, enteredAt + input.review.expireAfterMs - Date.now());
       if (!(await condition(decided, remaining))) {
@@ -414,13 +284,12 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     }
     state.reviewDeadline = undefined;
     if (newData && state.status === 'in_review') moveTo('validating', state.lastChangedBy, 'corrected during review');
-    publish();
+    certificate.publish();
   }
 
   async function sign(): Promise<void> {
     try {
-      const signature = await hsm.signMessage({ certificateId: state.certificateId, iviReferenceId: state.iviReferenceId!, audit: takeAudit() });
-      state.signature = signature;
+      state.signature = await hsm.signMessage({ certificateId: state.certificateId, iviReferenceId: state.iviReferenceId!, audit: certificate.takeAudit() });
       if (newData) {
         moveTo('validating', state.lastChangedBy, 'corrected before release');
         return;
@@ -431,6 +300,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     }
   }
 
+  /** Waits for a batch to claim the certificate, or for "release now" to start its own batch of one. */
   async function awaitRelease(): Promise<void> {
     await flushAudit();
     await condition(() => state.releaseImmediately || state.status !== 'awaiting_release' || newData || !!state.withdrawal);
@@ -439,16 +309,57 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
       moveTo('validating', state.lastChangedBy, 'corrected before release');
       return;
     }
+    if (patched(RELEASE_NOW_AS_BATCH)) await releaseAsBatchOfOne();
+    else await deliverSingleMessage();
+  }
+
+  /**
+   * "Release now": a release run of exactly this certificate, so it is claimed, delivered,
+   * reported (and, for SFTP partners, watched for acknowledgement) like any scheduled batch.
+   */
+  async function releaseAsBatchOfOne(): Promise<void> {
+    const to = state.destination!;
+    const batchId = newBatchId(to, new Date(), uuid4());
+    state.batchId = batchId;
+    record('release_batch_started', releaseRequestedBy ?? SYSTEM, { batchId, destination: to });
+    await flushAudit();
+    const run = await startChild<typeof releaseWorkflow>('releaseWorkflow', {
+      workflowId: releaseNowWorkflowId(batchId),
+      args: [{ destination: to, batchId, certificateIds: [state.certificateId], requestedBy: releaseRequestedBy ?? `certificate:${state.certificateId}` }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: EcocDestination, value: to },
+        { key: EcocBatchId, value: batchId },
+      ],
+    });
+    let runEnded = false;
+    void run.result().then(
+      () => (runEnded = true),
+      () => (runEnded = true),
+    );
+    await condition(() => state.status !== 'awaiting_release' || runEnded || newData || !!state.withdrawal);
+    if (state.status !== 'awaiting_release') return; // claimed: the report arrives as for any batch
+    // Not claimed (corrected or withdrawn meanwhile, or the run ended without it): a correction
+    // keeps the request for the next approval; otherwise the next scheduled batch takes it.
+    state.batchId = undefined;
+    if (runEnded && !newData && !state.withdrawal) {
+      state.releaseImmediately = false;
+      record('release_batch_not_claimed', SYSTEM, { batchId });
+    }
+  }
+
+  /** The single-message delivery of runs recorded before `RELEASE_NOW_AS_BATCH`. */
+  async function deliverSingleMessage(): Promise<void> {
     state.releaseImmediately = false;
     moveTo('delivering', SYSTEM, 'released immediately');
     try {
-      const receipt = await delivery.deliverMessage({
+      const receipt = await destination.deliverMessage({
         certificateId: state.certificateId,
         iviReferenceId: state.iviReferenceId!,
         destination: state.destination!,
-        audit: takeAudit(),
+        audit: certificate.takeAudit(),
       });
-      markDelivered({ ...receipt, destination: state.destination! });
+      certificate.markDelivered({ ...receipt, destination: state.destination! });
     } catch (error) {
       fail('deliver', error);
     }
@@ -460,7 +371,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     const report = batchReport!;
     batchReport = undefined;
     if (report.outcome === 'delivered') {
-      markDelivered({ ...report.receipt, batchId: report.batchId });
+      certificate.markDelivered({ ...report.receipt, batchId: report.batchId });
     } else if (report.permanent) {
       state.failure = { step: 'deliver', reason: report.reason };
       moveTo('failed', SYSTEM, report.reason);
@@ -469,21 +380,6 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
       state.batchId = undefined;
       moveTo('awaiting_release', SYSTEM, `batch ${report.batchId}: ${report.reason}`);
     }
-  }
-
-  function markDelivered(receipt: { destination: string; reference: string; at: string; acknowledged?: boolean | undefined; batchId?: string | undefined }): void {
-    state.receipts.push({
-      messageVersion: state.messageVersion,
-      iviReferenceId: state.iviReferenceId!,
-      destination: receipt.destination,
-      reference: receipt.reference,
-      at: receipt.at,
-      acknowledged: receipt.acknowledged ?? false,
-      batchId: receipt.batchId,
-    });
-    state.deliveredMessageVersion = state.messageVersion;
-    moveTo('delivered', SYSTEM, receipt.reference);
-    if (receipt.acknowledged) moveTo('acknowledged', SYSTEM, 'receipt from destination');
   }
 
   async function afterDelivery(): Promise<void> {
@@ -503,18 +399,32 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     }
   }
 
+  async function awaitRetry(): Promise<void> {
+    await flushAudit();
+    await condition(() => retryRequested || !!state.withdrawal || newData);
+    if (retryRequested) {
+      retryRequested = false;
+      const step = state.failure?.step;
+      state.failure = undefined;
+      moveTo(step === 'sign' ? 'approved' : step === 'deliver' ? 'awaiting_release' : 'validating', SYSTEM, 'retry');
+    } else if (newData) {
+      moveTo('validating', state.lastChangedBy);
+    }
+  }
+
+  /** Withdraws at every destination a message version was delivered to, then ends the certificate. */
   async function withdraw(): Promise<void> {
     const { reason, by } = state.withdrawal!;
-    if (state.deliveredMessageVersion !== undefined && state.destination) {
+    for (const to of certificate.deliveredDestinations()) {
       try {
-        const receipt = await delivery.withdrawAtDestination({
+        const receipt = await destination.withdrawAtDestination({
           certificateId: state.certificateId,
           vin: state.vin,
-          destination: state.destination,
+          destination: to,
           reason,
-          audit: takeAudit(),
+          audit: certificate.takeAudit(),
         });
-        record('withdrawn_at_destination', SYSTEM, { reference: receipt.reference });
+        record('withdrawn_at_destination', SYSTEM, { destination: to, reference: receipt.reference });
       } catch (error) {
         state.withdrawal = undefined;
         fail('withdraw', error);
@@ -533,4 +443,3 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     moveTo('failed', SYSTEM, `${step}: ${reason}`);
   }
 }
-

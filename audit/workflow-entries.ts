@@ -1,4 +1,4 @@
-import { appendAuditRecords, type Tx } from '../audit/chain.ts';
+import { appendAuditRecords, type Tx } from './chain.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { Database } from '../platform/database/prisma.ts';
 
