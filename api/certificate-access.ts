@@ -2,7 +2,7 @@ import { actorOf, canSeeManufacturer, credentialLabel, type Principal } from '..
 import { recordAudit } from '../audit/chain.ts';
 import type { Request } from 'express';
 import type { Database } from '../platform/database/prisma.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Actor } from '../schemas/certificate.ts';
 import { notFound } from './problem.ts';
 
 export type CertificateRow = NonNullable<Awaited<ReturnType<Database['certificate']['findUnique']>>>;

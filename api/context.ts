@@ -6,7 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { ReadinessProbe } from '../platform/readiness.ts';
 import type { Config } from '../schemas/config/index.ts';
 import type { CertificateStatus } from '../signing/certificate-monitor.ts';
-import type { ReviewPolicy } from '../workflows/certificate/types.ts';
+import type { ReviewPolicy } from '../schemas/certificate.ts';
 import type { RouteTable } from './routes-table.ts';
 
 /** What the API's routes are built from (startApplication passes the real stack, tests the same). */

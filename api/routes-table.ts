@@ -4,7 +4,7 @@ import type { z, ZodObject, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import { hasRole } from '../auth/principal.ts';
 import { problemSchema } from '../schemas/api/problem.ts';
-import type { Role } from '../workflows/certificate/status.ts';
+import type { Role } from '../schemas/certificate.ts';
 import { HttpProblem, zodProblem } from './problem.ts';
 
 type Method = 'get' | 'post' | 'delete';

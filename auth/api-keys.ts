@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../platform/database/prisma.ts';
-import { roles as knownRoles, type Role } from '../workflows/certificate/status.ts';
+import { roles as knownRoles, type Role } from '../schemas/certificate.ts';
 import type { Principal } from './principal.ts';
 
 /**

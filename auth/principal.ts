@@ -1,5 +1,5 @@
-import type { Role } from '../workflows/certificate/status.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Role } from '../schemas/certificate.ts';
+import type { Actor } from '../schemas/certificate.ts';
 
 /** `*` in a credential's manufacturer list: every manufacturer (for operators of the whole hub). */
 export const ALL_MANUFACTURERS = '*';

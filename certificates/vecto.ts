@@ -9,8 +9,8 @@ import type { Database } from '../platform/database/prisma.ts';
 import type { CocDataGroupValues } from '../schemas/ivi/index.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
 import { certificateWorkflowId, correctUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
-import type { Role } from '../workflows/certificate/status.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Role } from '../schemas/certificate.ts';
+import type { Actor } from '../schemas/certificate.ts';
 import { loadCertificateData } from './certificate-data.ts';
 import { storeCorrections } from './store.ts';
 

@@ -17,8 +17,8 @@ import {
   startReleaseRunSchema,
   type StartReleaseRunInput,
 } from '../schemas/release.ts';
-import type { Role } from '../workflows/certificate/status.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Role } from '../schemas/certificate.ts';
+import type { Actor } from '../schemas/certificate.ts';
 import {
   newBatchId,
   progressQuery,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Database } from '../../platform/database/prisma.ts';
-import { certificateStatuses } from '../../workflows/certificate/status.ts';
+import { certificateStatuses } from '../../schemas/certificate.ts';
 
 /**
  * Lifecycle metrics read from PostgreSQL at scrape time: the certificate projection (state

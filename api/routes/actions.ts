@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { output, ZodType } from 'zod';
-import { canonicalJson, sha256Hex } from '../../certificates/hash.ts';
+import { canonicalJson, sha256Hex } from '../../platform/hash.ts';
 import { loadDataVersion, storeCorrections } from '../../certificates/store.ts';
 import { composeCertificateData, CompositionError, type Correction } from '../../ivi/compose.ts';
 import { actionResultSchema, approveBodySchema, correctBodySchema, reasonBodySchema, reassignBodySchema } from '../../schemas/api/certificates.ts';
@@ -16,8 +16,8 @@ import {
   statusQuery,
   withdrawUpdate,
 } from '../../workflows/certificate/definitions.ts';
-import type { Role } from '../../workflows/certificate/status.ts';
-import type { Actor, CertificateState } from '../../workflows/certificate/types.ts';
+import type { Role } from '../../schemas/certificate.ts';
+import type { Actor, CertificateState } from '../../schemas/certificate.ts';
 import type { ApiContext, RouteModule } from '../context.ts';
 import { auditApiAction, requestActor, visibleCertificate } from '../certificate-access.ts';
 import { HttpProblem } from '../problem.ts';

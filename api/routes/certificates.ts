@@ -14,7 +14,7 @@ import {
 import { certificateParamsSchema } from '../../schemas/api/common.ts';
 import type { z } from '../../schemas/api/openapi-zod.ts';
 import { statusQuery } from '../../workflows/certificate/definitions.ts';
-import type { CertificateState } from '../../workflows/certificate/types.ts';
+import type { CertificateState } from '../../schemas/certificate.ts';
 import { auditApiAction, visibleCertificate, type CertificateRow } from '../certificate-access.ts';
 import type { RouteModule } from '../context.ts';
 import { notFound } from '../problem.ts';

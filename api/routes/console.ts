@@ -16,7 +16,7 @@ import {
   type Queue,
 } from '../../schemas/api/console.ts';
 import type { Config } from '../../schemas/config/index.ts';
-import type { Role } from '../../workflows/certificate/status.ts';
+import type { Role } from '../../schemas/certificate.ts';
 import { visibleCertificate } from '../certificate-access.ts';
 import type { ApiContext, RouteModule } from '../context.ts';
 import { HttpProblem, notFound } from '../problem.ts';

@@ -23,7 +23,7 @@ import {
 } from '../../schemas/api/releases.ts';
 import { backfillReleaseScheduleSchema, createReleaseScheduleSchema, destinationRefSchema, listReleaseSchedulesSchema, releaseOverridesSchema } from '../../schemas/release.ts';
 import { z } from '../../schemas/api/openapi-zod.ts';
-import type { Role } from '../../workflows/certificate/status.ts';
+import type { Role } from '../../schemas/certificate.ts';
 import { auditApiAction, requestActor } from '../certificate-access.ts';
 import type { RouteModule } from '../context.ts';
 import { forbidden, HttpProblem } from '../problem.ts';

@@ -5,7 +5,7 @@ import { CertificateOwnershipError } from '../../certificates/store.ts';
 import { mapWithConcurrency } from '../../platform/concurrency.ts';
 import { batchResultSchema, ingestBodySchema, ingestResultSchema, vehicleBatchSchema, vehicleRecordBodySchema, type BatchItemResult } from '../../schemas/api/vehicles.ts';
 import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
-import type { Actor } from '../../workflows/certificate/types.ts';
+import type { Actor } from '../../schemas/certificate.ts';
 import { requestActor } from '../certificate-access.ts';
 import type { RouteModule } from '../context.ts';
 import { HttpProblem, zodProblem } from '../problem.ts';

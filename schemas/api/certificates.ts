@@ -1,4 +1,4 @@
-import { certificateStatuses, roles } from '../../workflows/certificate/status.ts';
+import { certificateStatuses, roles } from '../certificate.ts';
 import { certificateIdSchema, fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
 
@@ -49,7 +49,7 @@ export const certificatePageSchema = z
 
 const actorName = z.string();
 
-/** The workflow's live state (status query); mirrors workflows/certificate/types.ts CertificateState. */
+/** The workflow's live state (status query); mirrors schemas/certificate.ts CertificateState. */
 export const certificateStateSchema = z
   .object({
     certificateId: z.string(),

@@ -1,4 +1,4 @@
-import { certificateStatuses } from '../../workflows/certificate/status.ts';
+import { certificateStatuses } from '../certificate.ts';
 import { certificateSummarySchema } from './certificates.ts';
 import { z } from './openapi-zod.ts';
 

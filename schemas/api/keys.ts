@@ -1,4 +1,4 @@
-import { roles } from '../../workflows/certificate/status.ts';
+import { roles } from '../certificate.ts';
 import { z } from './openapi-zod.ts';
 
 const timestamp = z.string().openapi({ format: 'date-time' });

@@ -1,5 +1,5 @@
 import { vehicleRecordSchema } from '../vehicle-record.ts';
-import { certificateStatuses } from '../../workflows/certificate/status.ts';
+import { certificateStatuses } from '../certificate.ts';
 import { fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
 

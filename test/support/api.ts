@@ -10,7 +10,7 @@ import { databaseProbe } from '../../platform/readiness.ts';
 import { signingCertificateProbe } from '../../api/signing-probe.ts';
 import { SigningCertificateMonitor } from '../../signing/certificate-monitor.ts';
 import { temporalMetricsAddress } from '../../platform/temporal/runtime.ts';
-import type { Role } from '../../workflows/certificate/status.ts';
+import type { Role } from '../../schemas/certificate.ts';
 import { startLifecycleHarness, type LifecycleHarness } from './lifecycle.ts';
 
 export interface ApiHarness {

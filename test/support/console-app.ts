@@ -8,7 +8,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { waitFor } from '../../platform/wait.ts';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
-import type { CertificateStatus, Role } from '../../workflows/certificate/status.ts';
+import type { CertificateStatus, Role } from '../../schemas/certificate.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from './nap-simulator.ts';
 import { NAP_DESTINATION } from './specimen.ts';
