@@ -5,7 +5,7 @@ import type { Database } from '../platform/database/prisma.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { ReadinessProbe } from '../platform/readiness.ts';
 import type { Config } from '../schemas/config/index.ts';
-import type { CertificateStatus } from '../signing/certificate-monitor.ts';
+import type { SigningCertificateStatus } from '../signing/certificate-monitor.ts';
 import type { ReviewPolicy } from '../schemas/certificate.ts';
 import type { RouteTable } from './routes-table.ts';
 
@@ -24,7 +24,7 @@ export interface ApiContext {
   /** Loopback address of the Temporal SDK's Prometheus exporter, when this process runs a worker. */
   temporalMetricsAddress?: string | undefined;
   /** The signing certificate's validity, when this process watches one (dashboard). */
-  signingCertificate?: (() => CertificateStatus) | undefined;
+  signingCertificate?: (() => SigningCertificateStatus) | undefined;
 }
 
 /** A group of routes (one resource); added to the table by createApp. */

@@ -3,10 +3,14 @@ import { certificateFingerprint, parseCertificate } from '../connectors/hsm/cert
 import type { Logger } from '../platform/logger.ts';
 import { IviSignatureError } from './errors.ts';
 
-export type CertificateState = 'valid' | 'expiring' | 'expired' | 'not_yet_valid';
+/**
+ * The signing certificate (the X.509 certificate of the sealing key) — not an EU Certificate of
+ * Conformity, whose states are schemas/certificate.ts. Names here say "signing certificate".
+ */
+export type SigningCertificateValidity = 'valid' | 'expiring' | 'expired' | 'not_yet_valid';
 
-export interface CertificateStatus {
-  state: CertificateState;
+export interface SigningCertificateStatus {
+  state: SigningCertificateValidity;
   subject: string;
   issuer: string;
   serialNumber: string;
@@ -22,13 +26,13 @@ export interface CertificateStatus {
 
 const DAY_MS = 86_400_000;
 
-export function certificateStatus(certificatePem: string, options: { warnDays: number; now?: Date }): CertificateStatus {
+export function signingCertificateStatus(certificatePem: string, options: { warnDays: number; now?: Date }): SigningCertificateStatus {
   const certificate = parseCertificate(certificatePem, 'the signing certificate');
   const now = options.now ?? new Date();
   const notBefore = new Date(certificate.validFrom);
   const notAfter = new Date(certificate.validTo);
   const daysToExpiry = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
-  const state: CertificateState =
+  const state: SigningCertificateValidity =
     now < notBefore ? 'not_yet_valid' : now > notAfter ? 'expired' : daysToExpiry < options.warnDays ? 'expiring' : 'valid';
   const subject = certificate.subject.replace(/\n/g, ', ');
   const message = {
@@ -51,8 +55,8 @@ export function certificateStatus(certificatePem: string, options: { warnDays: n
 }
 
 /** Signing with a certificate outside its validity would produce seals nobody accepts: refuse, permanently. */
-export function assertCertificateUsable(certificatePem: string, now: Date = new Date()): void {
-  const status = certificateStatus(certificatePem, { warnDays: 0, now });
+export function assertSigningCertificateUsable(certificatePem: string, now: Date = new Date()): void {
+  const status = signingCertificateStatus(certificatePem, { warnDays: 0, now });
   if (status.state === 'expired' || status.state === 'not_yet_valid') {
     throw new IviSignatureError(status.state === 'expired' ? 'certificate_expired' : 'certificate_not_yet_valid', status.message);
   }
@@ -88,8 +92,8 @@ export class SigningCertificateMonitor {
     if (status.state !== 'valid') options.logger?.warn({ certificate: status }, status.message);
   }
 
-  status(): CertificateStatus {
-    return certificateStatus(this.options.certificatePem, { warnDays: this.options.warnDays, now: this.now() });
+  status(): SigningCertificateStatus {
+    return signingCertificateStatus(this.options.certificatePem, { warnDays: this.options.warnDays, now: this.now() });
   }
 
   /** For /readyz: not ok when signing is blocked; ok with a warning in the detail while expiring. */

@@ -1,5 +1,5 @@
 import type { KeySigner } from '../connectors/hsm/signer.ts';
-import { assertCertificateUsable } from './certificate-monitor.ts';
+import { assertSigningCertificateUsable } from './certificate-monitor.ts';
 import { IviSignatureError } from './errors.ts';
 import { signIvi, type SignedIvi, type SignIviOptions } from './sign-ivi.ts';
 import { verifyIvi } from './verify-ivi.ts';
@@ -24,7 +24,7 @@ export interface SignAndCheckOptions extends SignIviOptions {
  * Only a document that passes both counts as signed; otherwise an `IviSignatureError` lists why.
  */
 export async function signAndCheck(unsignedXml: string, signer: KeySigner, options: SignAndCheckOptions): Promise<SignedIvi> {
-  assertCertificateUsable(signer.certificatePem, options.now ?? options.signingTime);
+  assertSigningCertificateUsable(signer.certificatePem, options.now ?? options.signingTime);
   const signed = await signIvi(unsignedXml, signer, options);
   const verification = verifyIvi(signed.signedXml, signer.certificatePem);
   if (!verification.valid) {

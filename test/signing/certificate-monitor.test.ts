@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createSelfSignedCertificate } from '../../connectors/hsm/self-signed-certificate.ts';
-import { assertCertificateUsable, certificateStatus, SigningCertificateMonitor } from '../../signing/certificate-monitor.ts';
+import { assertSigningCertificateUsable, signingCertificateStatus, SigningCertificateMonitor } from '../../signing/certificate-monitor.ts';
 
 const DAY = 86_400_000;
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -18,25 +18,25 @@ const certificatePem = await createSelfSignedCertificate({
 
 describe('signing certificate monitoring', () => {
   it('reports validity, days to expiry and the warning threshold', () => {
-    expect(certificateStatus(certificatePem, { warnDays: 30, now: new Date(notAfter.getTime() - 100 * DAY) })).toMatchObject({
+    expect(signingCertificateStatus(certificatePem, { warnDays: 30, now: new Date(notAfter.getTime() - 100 * DAY) })).toMatchObject({
       state: 'valid',
       daysToExpiry: 100,
       subject: 'CN=Monitor Test Seal',
       notAfter: '2026-12-31T00:00:00.000Z',
     });
-    const expiring = certificateStatus(certificatePem, { warnDays: 30, now: new Date(notAfter.getTime() - 10.5 * DAY) });
+    const expiring = signingCertificateStatus(certificatePem, { warnDays: 30, now: new Date(notAfter.getTime() - 10.5 * DAY) });
     expect(expiring).toMatchObject({ state: 'expiring', daysToExpiry: 10 });
     expect(expiring.message).toContain('within the 30-day warning threshold');
-    expect(certificateStatus(certificatePem, { warnDays: 30, now: new Date(notAfter.getTime() + 2 * DAY) })).toMatchObject({ state: 'expired', daysToExpiry: -2 });
-    expect(certificateStatus(certificatePem, { warnDays: 30, now: new Date(notBefore.getTime() - DAY) })).toMatchObject({ state: 'not_yet_valid' });
+    expect(signingCertificateStatus(certificatePem, { warnDays: 30, now: new Date(notAfter.getTime() + 2 * DAY) })).toMatchObject({ state: 'expired', daysToExpiry: -2 });
+    expect(signingCertificateStatus(certificatePem, { warnDays: 30, now: new Date(notBefore.getTime() - DAY) })).toMatchObject({ state: 'not_yet_valid' });
   });
 
   it('blocks signing outside the validity period with a non-retryable error', () => {
-    expect(() => assertCertificateUsable(certificatePem, new Date(notAfter.getTime() - DAY))).not.toThrow();
-    expect(() => assertCertificateUsable(certificatePem, new Date(notAfter.getTime() + 1000))).toThrow(/expired on 2026-12-31T00:00:00.000Z: signing is blocked/);
+    expect(() => assertSigningCertificateUsable(certificatePem, new Date(notAfter.getTime() - DAY))).not.toThrow();
+    expect(() => assertSigningCertificateUsable(certificatePem, new Date(notAfter.getTime() + 1000))).toThrow(/expired on 2026-12-31T00:00:00.000Z: signing is blocked/);
     let error: unknown;
     try {
-      assertCertificateUsable(certificatePem, new Date(notBefore.getTime() - 1000));
+      assertSigningCertificateUsable(certificatePem, new Date(notBefore.getTime() - 1000));
     } catch (caught) {
       error = caught;
     }
