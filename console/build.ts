@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { certificateStatuses } from '../schemas/certificate.ts';
 
 /** One file of the built console, served from memory. */
 export interface ConsoleAsset {
@@ -48,6 +49,8 @@ export async function buildConsole(): Promise<ConsoleBundle> {
     write: false,
     legalComments: 'none',
     logLevel: 'silent',
+    // The certificate model's constants without zod (src/model.ts).
+    define: { ECOC_CERTIFICATE_STATUSES: JSON.stringify(certificateStatuses) },
   });
   const assets = new Map<string, ConsoleAsset>();
   for (const file of result.outputFiles) {

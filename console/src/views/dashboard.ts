@@ -1,5 +1,5 @@
 import type { Dashboard } from '../../../schemas/api/console.ts';
-import { certificateStatuses } from '../../../schemas/certificate.ts';
+import { certificateStatuses } from '../model.ts';
 import { getJson, query } from '../api.ts';
 import { h, table } from '../dom.ts';
 import { dateTime, duration, percent, statusLabel } from '../format.ts';

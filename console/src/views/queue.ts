@@ -1,5 +1,5 @@
 import type { Queue, QueuePage } from '../../../schemas/api/console.ts';
-import { certificateStatuses } from '../../../schemas/certificate.ts';
+import { certificateStatuses } from '../model.ts';
 import { getJson, query } from '../api.ts';
 import { field, h, options, table } from '../dom.ts';
 import { dateTime, statusBadge } from '../format.ts';
