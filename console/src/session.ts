@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ConsoleSettings } from '../../schemas/api/console.ts';
 import type { whoAmISchema } from '../../schemas/api/keys.ts';
-import type { Role } from '../../schemas/certificate.ts';
+import { may, type Permission } from '../../auth/permissions.ts';
 import { ApiError, credential, getJson } from './api.ts';
 
 export type WhoAmI = z.infer<typeof whoAmISchema>;
@@ -43,8 +43,9 @@ export function signOut(): void {
   current = undefined;
 }
 
-export function can(session: Session, ...roles: Role[]): boolean {
-  return session.me.roles.some((role) => roles.includes(role));
+/** Whether the caller's roles allow the permission: the same table the API and the workflow check (auth/permissions.ts). */
+export function can(session: Session, permission: Permission): boolean {
+  return may(session.me.roles, permission);
 }
 
 export function workflowUrl(session: Session, workflowId: string): string {

@@ -6,7 +6,7 @@ import { can, type Session } from '../session.ts';
 
 export type CertificateDetail = z.infer<typeof certificateDetailSchema>;
 
-/** States in which a correction is accepted (workflows/certificate/rules.ts). */
+/** States in which a correction is accepted (workflows/certificate/validators.ts). */
 const correctable = new Set(['received', 'validating', 'blocked', 'generated', 'in_review', 'rejected', 'approved', 'signed', 'awaiting_release', 'delivered', 'acknowledged', 'failed']);
 
 export interface ActionPanel {
@@ -57,15 +57,17 @@ export function actionPanel(session: Session, detail: CertificateDetail, leaves:
   const text = (name: string, required = true) => h('input', { name, required, autocomplete: 'off' });
   const area = (name: string, required = true) => h('textarea', { name, required, rows: '2' });
 
-  if (can(session, 'reviewer', 'admin') && state.status === 'in_review') {
+  if (can(session, 'certificates.approve') && state.status === 'in_review') {
     const comment = area('comment', false);
     action(`Approve data version ${state.dataVersion}`, 'approve', () => ({ dataVersion: state.dataVersion, ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) }), (result) => `Approved data version ${state.dataVersion}; the certificate is now ${result.state.status.replace(/_/g, ' ')}.`, field('Comment (optional)', comment));
+  }
+  if (can(session, 'certificates.reject') && state.status === 'in_review') {
     const reason = area('reason');
     action('Reject', 'reject', () => ({ reason: reason.value.trim() }), () => 'Rejected; the data goes back for correction.', field('Reason for rejecting', reason));
   }
 
   let correct: ActionPanel['correct'];
-  if (can(session, 'homologation', 'admin') && correctable.has(state.status)) {
+  if (can(session, 'certificates.correct') && correctable.has(state.status)) {
     const list = h('datalist', { id: 'leaf-paths' }, [...leaves.keys()].map((path) => h('option', { value: path })));
     const path = h('input', { name: 'path', required: true, list: 'leaf-paths', autocomplete: 'off', spellcheck: 'false' });
     const value = h('input', { name: 'value', autocomplete: 'off' });
@@ -93,17 +95,17 @@ export function actionPanel(session: Session, detail: CertificateDetail, leaves:
     };
   }
 
-  if (can(session, 'homologation', 'reviewer', 'admin') && state.status !== 'withdrawn') {
+  if (can(session, 'certificates.reassign') && state.status !== 'withdrawn') {
     const owner = text('owner');
     action('Reassign', 'reassign', () => ({ owner: owner.value.trim() }), (result) => `Reassigned; the certificate is ${result.state.status.replace(/_/g, ' ')}.`, field('New owner', owner));
   }
-  if (can(session, 'release-manager', 'admin') && ['approved', 'signed', 'awaiting_release'].includes(state.status)) {
+  if (can(session, 'certificates.release') && ['approved', 'signed', 'awaiting_release'].includes(state.status)) {
     action('Release now', 'release-now', () => undefined, () => 'Release requested: the certificate is delivered without waiting for the schedule.');
   }
-  if (can(session, 'ops', 'admin') && state.status === 'failed') {
+  if (can(session, 'certificates.retry') && state.status === 'failed') {
     action('Retry', 'retry', () => undefined, () => `Retrying the failed step (${state.failure?.step ?? 'unknown'}).`);
   }
-  if (can(session, 'homologation', 'admin') && state.status !== 'withdrawn' && !state.withdrawal && state.status !== 'delivering') {
+  if (can(session, 'certificates.withdraw') && state.status !== 'withdrawn' && !state.withdrawal && state.status !== 'delivering') {
     const reason = area('reason');
     action('Withdraw', 'withdraw', () => ({ reason: reason.value.trim() }), () => 'Withdrawal requested; a delivered message is withdrawn at the destination too.', field('Reason for withdrawing', reason));
   }
