@@ -10,21 +10,20 @@ import { notFoundHandler, problemHandler } from './problem.ts';
 import { requestContext } from './request-context.ts';
 import type { ApiContext, RouteModule } from './context.ts';
 import { RouteTable } from './routes-table.ts';
-import { actionRoutes } from './routes/actions.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { certificateRoutes } from './routes/certificates.ts';
+import { certificateRoutes } from './routes/certificates/index.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { releaseRoutes } from './routes/releases.ts';
-import { vectoRoutes } from './routes/vecto.ts';
+import { vectoImportRoutes } from './routes/vecto-imports.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
 
 export type { ApiContext, RouteModule } from './context.ts';
 
 /** The resource modules under /api/v1; other parts of the product add theirs via `extraRoutes`. */
-export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, actionRoutes, vectoRoutes, releaseRoutes, auditRoutes, keyRoutes, consoleRoutes];
+export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, vectoImportRoutes, releaseRoutes, auditRoutes, keyRoutes, consoleRoutes];
 
 export interface Api {
   app: Express;

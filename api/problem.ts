@@ -1,5 +1,8 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import { isRefusalKind, RefusedError, type RefusalKind } from '../auth/permissions.ts';
 import type { Problem } from '../schemas/api/problem.ts';
 
 export type { Problem };
@@ -18,6 +21,54 @@ export class HttpProblem extends Error {
 
 export const notFound = (what: string) => new HttpProblem(404, 'not_found', `${what} was not found`);
 export const forbidden = (message: string) => new HttpProblem(403, 'forbidden', message);
+
+/**
+ * How each refusal kind (auth/permissions.ts) is answered. The one table for workflow Update
+ * validators (ApplicationFailure type), services (RefusedError) and the route table's role check.
+ */
+export const refusalAnswers = {
+  forbidden: { status: 403, code: 'forbidden_role' },
+  four_eyes: { status: 403, code: 'four_eyes' },
+  not_allowed_in_state: { status: 409, code: 'not_allowed_in_state' },
+  stale_version: { status: 409, code: 'stale_version' },
+  invalid: { status: 400, code: 'invalid_request' },
+  not_found: { status: 404, code: 'not_found' },
+} as const satisfies Record<RefusalKind, { status: number; code: string }>;
+
+/** A refusal as a problem answer; `kind` is kept for the audit trail. */
+export class RefusalProblem extends HttpProblem {
+  constructor(
+    readonly kind: RefusalKind,
+    message: string,
+  ) {
+    super(refusalAnswers[kind].status, refusalAnswers[kind].code, message);
+  }
+}
+
+/**
+ * The refusal an error carries, by type, never by message text: a workflow Update whose validator
+ * threw an ApplicationFailure typed with a refusal kind, or a service's RefusedError.
+ */
+export function refusalOf(error: unknown): { kind: RefusalKind; message: string } | undefined {
+  if (error instanceof RefusedError) return { kind: error.kind, message: error.message };
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure && isRefusalKind(cause.type)) return { kind: cause.type, message: cause.message };
+  }
+  return undefined;
+}
+
+/**
+ * The one mapping of refusals to HTTP problems (the message stays the title); with a certificate
+ * id, a certificate without workflow is 404 like a missing certificate. Anything else is returned
+ * as it is.
+ */
+export function refusalProblem(error: unknown, certificateId?: string): unknown {
+  if (error instanceof HttpProblem) return error;
+  if (certificateId !== undefined && error instanceof WorkflowNotFoundError) return notFound(`Certificate ${certificateId}`);
+  const refusal = refusalOf(error);
+  return refusal ? new RefusalProblem(refusal.kind, refusal.message) : error;
+}
 
 export type ProblemInput = Pick<Problem, 'title' | 'status' | 'code'> & Partial<Omit<Problem, 'title' | 'status' | 'code'>>;
 
@@ -51,7 +102,8 @@ const bodyErrors: Record<string, { code: string; title: string }> = {
 };
 
 /** Turns every thrown error into problem JSON; unexpected ones are logged and masked. */
-export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+export const problemHandler: ErrorRequestHandler = (thrown: unknown, req, res, _next) => {
+  const error = refusalProblem(thrown);
   if (res.headersSent) {
     // Already answered (a timeout, or a stream that failed midway): log only.
     req.log?.warn({ err: error }, 'error after the response started');

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import type { Principal } from '../auth/principal.ts';
+import type { Request, RequestHandler } from 'express';
+import { recordAudit } from '../audit/chain.ts';
+import { actorOf, credentialLabel, type Principal } from '../auth/principal.ts';
+import type { Database } from '../platform/database/prisma.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Actor } from '../schemas/certificate.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -35,4 +38,30 @@ export function requestContext(logger: Logger): RequestHandler {
     });
     next();
   };
+}
+
+/** The authenticated caller as the actor of workflow Updates and services (with the request id). */
+export function requestActor(req: Request): Actor {
+  return actorOf(req.principal!, req.id);
+}
+
+/** An API action in the audit chain: who, with which credential, in which request. */
+export async function auditApiAction(
+  db: Database,
+  req: Request,
+  action: string,
+  certificateId: string | null,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const principal = req.principal!;
+  await recordAudit(db, [
+    {
+      entryKey: null,
+      occurredAt: new Date(),
+      actor: principal.subject,
+      action: `api:${action}`,
+      certificateId,
+      detail: { credential: credentialLabel(principal), requestId: req.id, ...detail },
+    },
+  ]);
 }

@@ -1,16 +1,18 @@
 import { OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { z, ZodObject, ZodType } from 'zod';
-import type { Principal } from '../auth/principal.ts';
-import { hasRole } from '../auth/principal.ts';
+import { forbiddenMessage, RefusedError, rolesFor, type Permission } from '../auth/permissions.ts';
+import { hasPermission, type Principal } from '../auth/principal.ts';
 import { problemSchema } from '../schemas/api/problem.ts';
-import type { Role } from '../schemas/certificate.ts';
 import { HttpProblem, zodProblem } from './problem.ts';
 
 type Method = 'get' | 'post' | 'delete';
 
-/** Who may call a route: nobody needs to authenticate, any authenticated caller, or these roles. */
-export type Access = 'public' | 'authenticated' | readonly Role[];
+/**
+ * Who may call a route: nobody needs to authenticate, any authenticated caller, or the roles
+ * that have this permission (auth/permissions.ts, the one table of who may do what).
+ */
+export type Access = 'public' | 'authenticated' | Permission;
 
 export interface ResponseSpec {
   description: string;
@@ -113,12 +115,13 @@ export class RouteTable {
     ];
     if (spec.access !== 'public') {
       chain.push(this.options.authenticate, this.options.rateLimit);
-      const roles = spec.access;
-      if (roles !== 'authenticated') {
+      const permission = permissionOf(spec.access);
+      if (permission) {
         chain.push((req, _res, next) => {
-          if (!hasRole(req.principal!, roles)) {
-            next(new HttpProblem(403, 'forbidden_role', `${spec.summary}: one of the roles ${roles.join(', ')} is required; you have ${req.principal!.roles.join(', ') || 'none'}`));
-          } else next();
+          const principal = req.principal!;
+          // A role refusal like the workflow validators' (403 forbidden_role, same wording).
+          if (!hasPermission(principal, permission)) next(new RefusedError('forbidden', forbiddenMessage(spec.summary, principal.subject, principal.roles, permission)));
+          else next();
         });
       }
     }
@@ -144,7 +147,8 @@ export class RouteTable {
       const contentType = response.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
       responses[status] = { description: response.description, ...(schema ? { content: { [contentType]: { schema } } } : {}) };
     }
-    const problems: number[] = spec.access === 'public' ? [] : [401, 429, ...(spec.access === 'authenticated' ? [] : [403])];
+    const permission = permissionOf(spec.access);
+    const problems: number[] = spec.access === 'public' ? [] : [401, 429, ...(permission ? [403] : [])];
     if (spec.body) problems.push(413, 415);
     if (spec.body || spec.query || spec.params) problems.push(400);
     for (const status of problems) {
@@ -161,7 +165,7 @@ export class RouteTable {
       ...(spec.description ? { description: spec.description } : {}),
       tags: [spec.tag],
       ...(spec.access === 'public' ? { security: [] } : { security: [{ bearer: [] }] }),
-      ...(Array.isArray(spec.access) ? { 'x-roles': spec.access } : {}),
+      ...(permission ? { 'x-permission': permission, 'x-roles': [...rolesFor(permission)] } : {}),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.query ? { query: spec.query } : {}),
@@ -170,6 +174,10 @@ export class RouteTable {
       responses,
     };
   }
+}
+
+function permissionOf(access: Access): Permission | undefined {
+  return access === 'public' || access === 'authenticated' ? undefined : access;
 }
 
 function parse<T extends ZodType | undefined>(schema: T, value: unknown, where: 'body' | 'query' | 'params'): Infer<T> {

@@ -1,5 +1,5 @@
-import type { Role } from '../schemas/certificate.ts';
-import type { Actor } from '../schemas/certificate.ts';
+import type { Actor, Role } from '../schemas/certificate.ts';
+import { may, type Permission } from './permissions.ts';
 
 /** `*` in a credential's manufacturer list: every manufacturer (for operators of the whole hub). */
 export const ALL_MANUFACTURERS = '*';
@@ -14,8 +14,9 @@ export interface Principal {
   manufacturers: string[];
 }
 
-export function hasRole(principal: Principal, allowed: readonly Role[]): boolean {
-  return principal.roles.some((role) => allowed.includes(role));
+/** Whether the caller's roles allow the permission (auth/permissions.ts); scope is checked separately. */
+export function hasPermission(principal: Principal, permission: Permission): boolean {
+  return may(principal.roles, permission);
 }
 
 export function seesAllManufacturers(principal: Principal): boolean {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Prisma } from '../.generated/prisma/client.ts';
+import { RefusedError, requirePermission } from '../auth/permissions.ts';
 import { importVecto, vectoImportSchema, type TypeApprovalValues, type VectoFinding, type VectoImport, type VectoProposal } from '../connectors/vecto/import.ts';
 import { composeCertificateData, CompositionError, type Correction } from '../ivi/compose.ts';
 import { createTypeApprovalRepository, type ApprovedVersionValues } from '../ivi/type-approvals/repository.ts';
@@ -9,7 +10,6 @@ import type { Database } from '../platform/database/prisma.ts';
 import type { CocDataGroupValues } from '../schemas/ivi/index.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
 import { certificateWorkflowId, correctUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
-import type { Role } from '../schemas/certificate.ts';
 import type { Actor } from '../schemas/certificate.ts';
 import { loadCertificateData } from './certificate-data.ts';
 import { storeCorrections } from './store.ts';
@@ -32,15 +32,13 @@ export const vectoImportRecordSchema = vectoImportSchema.extend({
 });
 export type VectoImportRecord = z.infer<typeof vectoImportRecordSchema>;
 
-/** Why an import or confirmation was refused; `reason` maps to 403 / 404 / 409 / 422. */
-export class VectoRefusedError extends Error {
+/**
+ * Why an import or confirmation was refused: a RefusedError (auth/permissions.ts) whose `kind`
+ * is `not_found`, `not_allowed_in_state` (hash check or identity failed, confirmed meanwhile) or
+ * `invalid` (proposal paths); role refusals are the plain RefusedError of `requirePermission`.
+ */
+export class VectoRefusedError extends RefusedError {
   override name = 'VectoRefusedError';
-  constructor(
-    message: string,
-    readonly reason: 'forbidden' | 'not_found' | 'conflict' | 'invalid',
-  ) {
-    super(message);
-  }
 }
 
 export type VectoCertificateRef = { certificateId: string } | { vin: string; stage: number };
@@ -63,20 +61,17 @@ export interface ConfirmVectoRequest {
   reason?: string;
 }
 
-const IMPORTERS: Role[] = ['integrator', 'homologation', 'admin'];
-const CONFIRMERS: Role[] = ['homologation', 'admin'];
-
 /**
  * Imports a CIF + MRF pair for a certificate: the hash relation check, proposals and the
  * cross-check against the certificate's type approval (when it is in the master data). The same
  * pair imported again returns the stored import. Throws VectoVersionError / VectoFormatError
- * (connectors/vecto/read.ts) for files it cannot read, VectoRefusedError otherwise.
+ * (connectors/vecto/read.ts) for files it cannot read, a RefusedError otherwise.
  */
 export async function importVectoForCertificate(db: Database, request: ImportVectoRequest): Promise<VectoImportRecord> {
-  assertRole(request.actor, IMPORTERS, 'import VECTO results');
+  requirePermission(request.actor, 'vecto.import', 'import VECTO results');
   const certificateId = 'certificateId' in request ? request.certificateId : certificateWorkflowId(request.vin, request.stage);
   const certificate = await db.certificate.findUnique({ where: { id: certificateId } });
-  if (!certificate) throw new VectoRefusedError(`no certificate ${certificateId}`, 'not_found');
+  if (!certificate) throw new VectoRefusedError('not_found', `no certificate ${certificateId}`);
   const files = { cifSha256: sha256(request.cif), mrfSha256: sha256(request.mrf) };
   const existing = await db.vectoImport.findUnique({ where: { certificateId_cifSha256_mrfSha256: { certificateId, ...files } } });
   if (existing) return toRecord(existing);
@@ -129,9 +124,9 @@ export async function importVectoForCertificate(db: Database, request: ImportVec
  * correction (a crash in between), it is sent again.
  */
 export async function confirmVectoProposals(db: Database, client: Client, request: ConfirmVectoRequest): Promise<VectoImportRecord> {
-  assertRole(request.actor, CONFIRMERS, 'confirm VECTO proposals');
+  requirePermission(request.actor, 'vecto.confirm', 'confirm VECTO proposals');
   const row = z.uuid().safeParse(request.importId).success ? await db.vectoImport.findUnique({ where: { id: request.importId } }) : null;
-  if (!row) throw new VectoRefusedError(`no VECTO import ${request.importId}`, 'not_found');
+  if (!row) throw new VectoRefusedError('not_found', `no VECTO import ${request.importId}`);
   const stored = toRecord(row);
   const reason = request.reason?.trim() || `VECTO import ${row.id} confirmed`;
   if (row.dataVersion !== null && row.dataHash !== null) {
@@ -140,7 +135,7 @@ export async function confirmVectoProposals(db: Database, client: Client, reques
   }
   const errors = stored.findings.filter((finding) => finding.severity === 'error');
   if (!stored.hashCheck.matches || errors.length > 0) {
-    throw new VectoRefusedError(`VECTO import ${row.id} cannot be confirmed: ${errors.map((e) => `${e.code} (${e.message})`).join('; ') || 'the hash check failed'}`, 'conflict');
+    throw new VectoRefusedError('not_allowed_in_state', `VECTO import ${row.id} cannot be confirmed: ${errors.map((e) => `${e.code} (${e.message})`).join('; ') || 'the hash check failed'}`);
   }
   const selected = selectProposals(stored.proposals, request.proposalPaths);
 
@@ -152,7 +147,7 @@ export async function confirmVectoProposals(db: Database, client: Client, reques
     where: { id: row.id, confirmedAt: null },
     data: { confirmedBy: request.actor.id, confirmedAt: new Date(), confirmedPaths: selected.map((p) => p.path), dataVersion: version.dataVersion, dataHash: version.dataHash },
   });
-  if (confirmed.count === 0) throw new VectoRefusedError(`VECTO import ${row.id} was confirmed by someone else meanwhile`, 'conflict');
+  if (confirmed.count === 0) throw new VectoRefusedError('not_allowed_in_state', `VECTO import ${row.id} was confirmed by someone else meanwhile`);
   await sendCorrection(client, row.certificateId, request.actor, version, reason);
   return toRecord(await db.vectoImport.findUniqueOrThrow({ where: { id: row.id } }));
 }
@@ -167,9 +162,9 @@ async function sendCorrection(client: Client, certificateId: string, actor: Acto
 function selectProposals(proposals: VectoProposal[], paths: string[] | undefined): VectoProposal[] {
   if (paths === undefined) return proposals;
   const unknown = paths.filter((path) => !proposals.some((p) => p.path === path));
-  if (unknown.length > 0) throw new VectoRefusedError(`not proposed by this import: ${unknown.join(', ')}; proposals: ${proposals.map((p) => p.path).join(', ')}`, 'invalid');
+  if (unknown.length > 0) throw new VectoRefusedError('invalid', `not proposed by this import: ${unknown.join(', ')}; proposals: ${proposals.map((p) => p.path).join(', ')}`);
   const selected = proposals.filter((p) => paths.includes(p.path));
-  if (selected.length === 0) throw new VectoRefusedError('no proposals selected', 'invalid');
+  if (selected.length === 0) throw new VectoRefusedError('invalid', 'no proposals selected');
   return selected;
 }
 
@@ -186,7 +181,7 @@ function proposalCorrections(values: CocDataGroupValues, proposals: VectoProposa
   return proposals.map((proposal) => {
     const parts = proposal.path.split('.').map((text): Part => {
       const match = /^([A-Za-z][A-Za-z0-9]*)(?:\[(\d+)\])?$/.exec(text);
-      if (!match) throw new VectoRefusedError(`proposal path ${proposal.path}: "${text}" is not an element name`, 'invalid');
+      if (!match) throw new VectoRefusedError('invalid', `proposal path ${proposal.path}: "${text}" is not an element name`);
       return match[2] === undefined ? { name: match[1]! } : { name: match[1]!, index: Number(match[2]) };
     });
     const path: string[] = [];
@@ -211,7 +206,7 @@ function proposalCorrections(values: CocDataGroupValues, proposals: VectoProposa
     try {
       working = composeCertificateData({ typeApprovalValues: working, vehicleValues: [], corrections: [correction] }).values;
     } catch (error) {
-      if (error instanceof CompositionError) throw new VectoRefusedError(`proposal ${proposal.path} does not fit the certificate data: ${error.message}`, 'invalid');
+      if (error instanceof CompositionError) throw new VectoRefusedError('invalid', `proposal ${proposal.path} does not fit the certificate data: ${error.message}`);
       throw error;
     }
     return correction;
@@ -221,7 +216,7 @@ function proposalCorrections(values: CocDataGroupValues, proposals: VectoProposa
 /** The value for a new table row: `[EnergySource]` + '40' → `{ EnergySource: '40' }`. */
 function nested(parts: Part[], value: unknown, path: string): unknown {
   return parts.reduceRight<unknown>((inner, part) => {
-    if (part.index !== undefined && part.index !== 0) throw new VectoRefusedError(`proposal ${path}: entry ${part.index + 1} of ${part.name} cannot be added before entry 1`, 'invalid');
+    if (part.index !== undefined && part.index !== 0) throw new VectoRefusedError('invalid', `proposal ${path}: entry ${part.index + 1} of ${part.name} cannot be added before entry 1`);
     return { [part.name]: part.index === undefined ? inner : [inner] };
   }, value);
 }
@@ -273,12 +268,6 @@ function toRecord(row: {
       ? { confirmation: { by: row.confirmedBy, at: row.confirmedAt.toISOString(), paths: row.confirmedPaths as string[], dataVersion: row.dataVersion } }
       : {}),
   });
-}
-
-function assertRole(actor: Actor, allowed: Role[], action: string): void {
-  if (!actor.roles.some((role) => allowed.includes(role))) {
-    throw new VectoRefusedError(`${action}: ${actor.id} has role(s) ${actor.roles.join(', ') || 'none'}; one of ${allowed.join(', ')} is required`, 'forbidden');
-  }
 }
 
 const bytes = (input: string | Uint8Array) => (typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input));

@@ -1,13 +1,12 @@
+import { RefusedError } from '../auth/permissions.ts';
+
 /**
- * A release request that cannot be done as asked; `kind` says why, so the API can answer 403,
- * 404 or 409 and the CLI can print the message as it is.
+ * A release request that cannot be done as asked: a RefusedError (auth/permissions.ts) whose
+ * `kind` says why — `not_found` (no such destination, schedule or release) or
+ * `not_allowed_in_state` (the destination already has a schedule) — so the API answers it like
+ * every other refusal and the CLI prints the message as it is. Role refusals are the plain
+ * RefusedError of `requirePermission`.
  */
-export class ReleaseRequestError extends Error {
+export class ReleaseRequestError extends RefusedError {
   override name = 'ReleaseRequestError';
-  constructor(
-    readonly kind: 'forbidden' | 'not_found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-  }
 }

@@ -17,7 +17,7 @@ import {
   startReleaseRunSchema,
   type StartReleaseRunInput,
 } from '../schemas/release.ts';
-import type { Role } from '../schemas/certificate.ts';
+import { requirePermission } from '../auth/permissions.ts';
 import type { Actor } from '../schemas/certificate.ts';
 import {
   newBatchId,
@@ -44,9 +44,6 @@ export const RELEASE_OVERLAP_POLICY = 'SKIP';
 export const RELEASE_CATCHUP_WINDOW = '1 day';
 /** How many of the schedule's latest runs `describe` reports, with their results. */
 const RECENT_RUNS = 5;
-
-const MANAGE: Role[] = ['release-manager', 'admin'];
-const VIEW: Role[] = ['release-manager', 'ops', 'admin'];
 
 /** Kept on the schedule (memo): the spec as the user wrote it, which Temporal stores only compiled. */
 interface ScheduleMemo {
@@ -105,7 +102,7 @@ export interface ReleaseRunStatus {
 
 export async function createReleaseSchedule(client: Client, config: Config, input: CreateReleaseScheduleInput, actor: Actor): Promise<ReleaseScheduleView> {
   const request = createReleaseScheduleSchema.parse(input);
-  requireRole(actor, MANAGE, 'create a release schedule');
+  requirePermission(actor, 'releases.manage', 'create a release schedule');
   await requireDestination(config, request.destination);
   const scheduleId = releaseScheduleId(request.destination);
   const timezone = request.timezone ?? config.ECOC_RELEASE_TIMEZONE;
@@ -134,7 +131,7 @@ export async function createReleaseSchedule(client: Client, config: Config, inpu
       state: { paused: request.paused, note: noteBy(actor, request.note ?? 'created') },
     });
   } catch (error) {
-    if (error instanceof ScheduleAlreadyRunning) throw new ReleaseRequestError('conflict', `a release schedule for ${request.destination} already exists (${scheduleId})`);
+    if (error instanceof ScheduleAlreadyRunning) throw new ReleaseRequestError('not_allowed_in_state', `a release schedule for ${request.destination} already exists (${scheduleId})`);
     throw error;
   }
   return view(client, await client.schedule.getHandle(scheduleId).describe());
@@ -143,7 +140,7 @@ export async function createReleaseSchedule(client: Client, config: Config, inpu
 /** Release schedules (only ours: other schedules in the namespace are not listed). */
 export async function listReleaseSchedules(client: Client, _config: Config, input: ListReleaseSchedulesInput, actor: Actor): Promise<ReleaseScheduleSummary[]> {
   const request = listReleaseSchedulesSchema.parse(input);
-  requireRole(actor, VIEW, 'list release schedules');
+  requirePermission(actor, 'releases.view', 'list release schedules');
   const summaries: ReleaseScheduleSummary[] = [];
   for await (const schedule of client.schedule.list()) {
     const memo = schedule.memo as Partial<ScheduleMemo> | undefined;
@@ -165,13 +162,13 @@ export async function listReleaseSchedules(client: Client, _config: Config, inpu
 /** Spec, state, the next run times and the latest runs with their results. */
 export async function describeReleaseSchedule(client: Client, _config: Config, input: DestinationRef, actor: Actor): Promise<ReleaseScheduleView> {
   const { destination } = destinationRefSchema.parse(input);
-  requireRole(actor, VIEW, 'describe a release schedule');
+  requirePermission(actor, 'releases.view', 'describe a release schedule');
   return view(client, await (await existingSchedule(client, destination)).describe());
 }
 
 export async function pauseReleaseSchedule(client: Client, _config: Config, input: ScheduleNoteInput, actor: Actor): Promise<ReleaseScheduleView> {
   const request = scheduleNoteSchema.parse(input);
-  requireRole(actor, MANAGE, 'pause a release schedule');
+  requirePermission(actor, 'releases.manage', 'pause a release schedule');
   const handle = await existingSchedule(client, request.destination);
   await handle.pause(noteBy(actor, request.note ?? 'paused'));
   return view(client, await handle.describe());
@@ -179,7 +176,7 @@ export async function pauseReleaseSchedule(client: Client, _config: Config, inpu
 
 export async function unpauseReleaseSchedule(client: Client, _config: Config, input: ScheduleNoteInput, actor: Actor): Promise<ReleaseScheduleView> {
   const request = scheduleNoteSchema.parse(input);
-  requireRole(actor, MANAGE, 'unpause a release schedule');
+  requirePermission(actor, 'releases.manage', 'unpause a release schedule');
   const handle = await existingSchedule(client, request.destination);
   await handle.unpause(noteBy(actor, request.note ?? 'unpaused'));
   return view(client, await handle.describe());
@@ -188,7 +185,7 @@ export async function unpauseReleaseSchedule(client: Client, _config: Config, in
 /** Runs the schedule's action now, under the same overlap policy (a run still going means skip). */
 export async function triggerReleaseSchedule(client: Client, _config: Config, input: DestinationRef, actor: Actor): Promise<ReleaseScheduleView> {
   const { destination } = destinationRefSchema.parse(input);
-  requireRole(actor, MANAGE, 'trigger a release schedule');
+  requirePermission(actor, 'releases.manage', 'trigger a release schedule');
   const handle = await existingSchedule(client, destination);
   await handle.trigger(RELEASE_OVERLAP_POLICY);
   return view(client, await handle.describe());
@@ -201,7 +198,7 @@ export async function triggerReleaseSchedule(client: Client, _config: Config, in
  */
 export async function backfillReleaseSchedule(client: Client, _config: Config, input: BackfillReleaseScheduleInput, actor: Actor): Promise<ReleaseScheduleView> {
   const request = backfillReleaseScheduleSchema.parse(input);
-  requireRole(actor, MANAGE, 'backfill a release schedule');
+  requirePermission(actor, 'releases.manage', 'backfill a release schedule');
   const handle = await existingSchedule(client, request.destination);
   await handle.backfill({ start: new Date(request.start), end: new Date(request.end), overlap: RELEASE_OVERLAP_POLICY });
   return view(client, await handle.describe());
@@ -210,7 +207,7 @@ export async function backfillReleaseSchedule(client: Client, _config: Config, i
 /** Deletes the schedule; a release it started keeps running to the end. */
 export async function deleteReleaseSchedule(client: Client, _config: Config, input: DestinationRef, actor: Actor): Promise<{ scheduleId: string; deleted: true }> {
   const { destination } = destinationRefSchema.parse(input);
-  requireRole(actor, MANAGE, 'delete a release schedule');
+  requirePermission(actor, 'releases.manage', 'delete a release schedule');
   const scheduleId = releaseScheduleId(destination);
   try {
     await client.schedule.getHandle(scheduleId).delete();
@@ -226,7 +223,7 @@ export async function deleteReleaseSchedule(client: Client, _config: Config, inp
  */
 export async function startReleaseRun(client: Client, config: Config, input: StartReleaseRunInput, actor: Actor): Promise<ReleaseRunStart> {
   const request = startReleaseRunSchema.parse(input);
-  requireRole(actor, MANAGE, 'start a release');
+  requirePermission(actor, 'releases.manage', 'start a release');
   await requireDestination(config, request.destination);
   const workflowId = releaseWorkflowId(request.destination);
   const batchId = newBatchId(request.destination, new Date(), randomUUID());
@@ -250,7 +247,7 @@ export async function startReleaseRun(client: Client, config: Config, input: Sta
 /** The latest release run for a destination: live progress while it runs, its summary after. */
 export async function releaseRunProgress(client: Client, _config: Config, input: DestinationRef, actor: Actor): Promise<ReleaseRunStatus> {
   const { destination } = destinationRefSchema.parse(input);
-  requireRole(actor, VIEW, 'see release progress');
+  requirePermission(actor, 'releases.view', 'see release progress');
   const workflowId = releaseWorkflowId(destination);
   const handle = client.workflow.getHandle<typeof releaseWorkflow>(workflowId);
   try {
@@ -313,12 +310,6 @@ async function recentRun(client: Client, run: ScheduleExecutionResult): Promise<
     status,
     result: status === 'COMPLETED' ? await handle.result() : undefined,
   };
-}
-
-function requireRole(actor: Actor, allowed: Role[], action: string): void {
-  if (!actor.roles.some((role) => allowed.includes(role))) {
-    throw new ReleaseRequestError('forbidden', `${action}: ${actor.id} has role(s) ${actor.roles.join(', ') || 'none'}; one of ${allowed.join(', ')} is required`);
-  }
 }
 
 async function requireDestination(config: Config, destination: string): Promise<void> {

@@ -1,11 +1,11 @@
 import { Prisma } from '../../.generated/prisma/client.ts';
 import { verifyAuditChain } from '../../audit/verify.ts';
 import { seesAllManufacturers } from '../../auth/principal.ts';
-import { auditExportQuerySchema, auditVerificationSchema } from '../../schemas/api/audit.ts';
-import { auditApiAction } from '../certificate-access.ts';
+import type { Database } from '../../platform/database/prisma.ts';
+import { auditExportQuerySchema, auditVerificationSchema, type AuditRecordView } from '../../schemas/api/audit.ts';
 import type { RouteModule } from '../context.ts';
 import { forbidden } from '../problem.ts';
-import { auditView } from './certificates.ts';
+import { auditApiAction } from '../request-context.ts';
 
 const EXPORT_PAGE = 1_000;
 
@@ -31,7 +31,7 @@ export const auditRoutes: RouteModule = (table, { db }) => {
     description:
       'Streams every matching record. Callers scoped to some manufacturers get their certificates’ records only; records without a certificate (API keys, exports) need the all-manufacturers scope.',
     tag: 'audit',
-    access: ['ops', 'admin'],
+    access: 'audit.view',
     query: auditExportQuerySchema,
     streaming: true,
     responses: { 200: { description: 'NDJSON stream', contentType: 'application/x-ndjson' } },
@@ -84,7 +84,7 @@ export const auditRoutes: RouteModule = (table, { db }) => {
     operationId: 'verifyAudit',
     summary: 'Recompute the audit hash chain and report the first record that does not fit',
     tag: 'audit',
-    access: ['ops', 'admin'],
+    access: 'audit.view',
     streaming: true,
     responses: { 200: { description: 'Verification result (ok or the first invalid record)', schema: auditVerificationSchema } },
     async handler({ res, principal }) {
@@ -93,3 +93,19 @@ export const auditRoutes: RouteModule = (table, { db }) => {
     },
   });
 };
+
+type AuditRow = Awaited<ReturnType<Database['auditRecord']['findMany']>>[number];
+
+export function auditView(row: AuditRow): AuditRecordView {
+  return {
+    id: row.id.toString(),
+    occurredAt: row.occurredAt.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    certificateId: row.certificateId,
+    entryKey: row.entryKey,
+    detail: row.detail as Record<string, unknown>,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}

@@ -1,47 +1,25 @@
 import { Prisma } from '../../.generated/prisma/client.ts';
-import { actorOf, hasRole, seesAllManufacturers, type Principal } from '../../auth/principal.ts';
-import { diffDataVersions } from '../../certificates/data-diff.ts';
+import { rolesFor } from '../../auth/permissions.ts';
+import { actorOf, hasPermission, seesAllManufacturers, type Principal } from '../../auth/principal.ts';
 import { describeReleaseSchedule, listReleaseSchedules } from '../../releases/service.ts';
-import { certificateParamsSchema } from '../../schemas/api/common.ts';
-import {
-  consoleSettingsSchema,
-  dashboardSchema,
-  dataDiffQuerySchema,
-  dataDiffSchema,
-  dataVersionListSchema,
-  queuePageSchema,
-  queueQuerySchema,
-  receiptListSchema,
-  type Dashboard,
-  type Queue,
-} from '../../schemas/api/console.ts';
+import { consoleSettingsSchema, dashboardSchema, queuePageSchema, queueQuerySchema, type Dashboard, type Queue } from '../../schemas/api/console.ts';
 import type { Config } from '../../schemas/config/index.ts';
-import type { Role } from '../../schemas/certificate.ts';
-import { visibleCertificate } from '../certificate-access.ts';
 import type { ApiContext, RouteModule } from '../context.ts';
-import { HttpProblem, notFound } from '../problem.ts';
-import { summary } from './certificates.ts';
+import { HttpProblem } from '../problem.ts';
+import type { StoredFinding } from './certificates/history.ts';
+import { summary } from './certificates/view.ts';
 
-/** Roles that see release schedules (releases/service.ts VIEW). */
-const RELEASE_VIEWERS: Role[] = ['release-manager', 'ops', 'admin'];
 const REVIEW_ITEMS = 50;
-
-interface Finding {
-  ruleId: string;
-  path: string;
-  message: string;
-  severity: string;
-  owner: string;
-}
 
 export function temporalUiUrl(config: Config): string {
   return (config.ECOC_TEMPORAL_UI_URL ?? `http://localhost:${config.ECOC_TEMPORAL_UI_PORT}`).replace(/\/+$/, '');
 }
 
 /**
- * Read models the web console needs beyond the resource routes: dashboard aggregates, work
- * queues, a certificate's data versions and their diff, delivery receipts. Same authentication
- * and manufacturer scope as every other route; other clients may use them too.
+ * Read models the web console needs beyond the resource routes (`/api/v1/console/*`): settings,
+ * dashboard aggregates, work queues. A certificate's data versions, diff and receipts are
+ * certificate routes (routes/certificates/history.ts). Same authentication and manufacturer
+ * scope as every other route; other clients may use them too.
  */
 export const consoleRoutes: RouteModule = (table, context) => {
   const { db, config } = context;
@@ -127,7 +105,7 @@ export const consoleRoutes: RouteModule = (table, context) => {
             select: { certificateId: true, findings: true },
           })
         : [];
-      const blocking = new Map(versions.map((version) => [version.certificateId, ((version.findings ?? []) as unknown as Finding[]).filter((finding) => finding.severity === 'error')]));
+      const blocking = new Map(versions.map((version) => [version.certificateId, ((version.findings ?? []) as unknown as StoredFinding[]).filter((finding) => finding.severity === 'error')]));
       const last = page.at(-1);
       res.json(
         queuePageSchema.parse({
@@ -139,89 +117,6 @@ export const consoleRoutes: RouteModule = (table, context) => {
           nextCursor: rows.length > query.limit && last ? cursor(last.statusChangedAt, last.id) : null,
         }),
       );
-    },
-  });
-
-  table.add({
-    method: 'get',
-    path: '/api/v1/certificates/:certificateId/versions',
-    operationId: 'listCertificateDataVersions',
-    summary: 'The certificate’s data versions (ingests and corrections), oldest first, with their validation counts',
-    tag: 'certificates',
-    access: 'authenticated',
-    params: certificateParamsSchema,
-    responses: { 200: { description: 'Data versions', schema: dataVersionListSchema }, 404: { description: 'No such certificate for your manufacturers' } },
-    async handler({ res, params, principal }) {
-      const row = await visibleCertificate(db, principal, params.certificateId);
-      const versions = await db.certificateDataVersion.findMany({
-        where: { certificateId: row.id },
-        orderBy: { version: 'asc' },
-        select: { version: true, source: true, submittedBy: true, reason: true, createdAt: true, hash: true, ruleSetVersion: true, findings: true, corrections: true },
-      });
-      res.json({
-        versions: versions.map((version) => {
-          const findings = (version.findings ?? []) as unknown as Finding[];
-          const errors = findings.filter((finding) => finding.severity === 'error').length;
-          return {
-            version: version.version,
-            source: version.source,
-            submittedBy: version.submittedBy,
-            reason: version.reason,
-            createdAt: version.createdAt.toISOString(),
-            hash: version.hash,
-            ruleSetVersion: version.ruleSetVersion,
-            errors,
-            warnings: findings.length - errors,
-            corrections: (version.corrections as unknown[]).length,
-          };
-        }),
-      });
-    },
-  });
-
-  table.add({
-    method: 'get',
-    path: '/api/v1/certificates/:certificateId/diff',
-    operationId: 'diffCertificateDataVersions',
-    summary: 'What changed between two data versions: each composed leaf value before and after, with its source',
-    tag: 'certificates',
-    access: 'authenticated',
-    params: certificateParamsSchema,
-    query: dataDiffQuerySchema,
-    responses: { 200: { description: 'Changed leaf values', schema: dataDiffSchema }, 404: { description: 'No such certificate or data version' } },
-    async handler({ res, params, query, principal }) {
-      const row = await visibleCertificate(db, principal, params.certificateId);
-      const known = await db.certificateDataVersion.count({ where: { certificateId: row.id, version: { in: [query.from, query.to] } } });
-      if (known < new Set([query.from, query.to]).size) throw notFound(`Data version ${query.from} or ${query.to} of ${row.id}`);
-      res.json({ from: query.from, to: query.to, changes: await diffDataVersions(db, row.id, query.from, query.to) });
-    },
-  });
-
-  table.add({
-    method: 'get',
-    path: '/api/v1/certificates/:certificateId/receipts',
-    operationId: 'listCertificateReceipts',
-    summary: 'What destinations answered for the certificate’s delivered messages',
-    tag: 'certificates',
-    access: 'authenticated',
-    params: certificateParamsSchema,
-    responses: { 200: { description: 'Delivery receipts, oldest first', schema: receiptListSchema }, 404: { description: 'No such certificate for your manufacturers' } },
-    async handler({ res, params, principal }) {
-      const row = await visibleCertificate(db, principal, params.certificateId);
-      const receipts = await db.deliveryReceipt.findMany({ where: { certificateId: row.id }, orderBy: { deliveredAt: 'asc' } });
-      res.json({
-        receipts: receipts.map((receipt) => ({
-          id: receipt.id,
-          iviReferenceId: receipt.iviReferenceId,
-          messageVersion: receipt.messageVersion,
-          destination: receipt.destination,
-          kind: receipt.kind,
-          reference: receipt.reference,
-          batchId: receipt.batchId,
-          deliveredAt: receipt.deliveredAt.toISOString(),
-          acknowledgedAt: receipt.acknowledgedAt?.toISOString() ?? null,
-        })),
-      });
     },
   });
 };
@@ -316,7 +211,7 @@ async function reviewBacklog(db: ApiContext['db'], principal: Principal): Promis
 
 /** Release schedules span manufacturers (one per destination): shown to the roles that may view them. */
 async function releaseSummary({ client, config, logger }: ApiContext, principal: Principal, requestId: string): Promise<Dashboard['releases']> {
-  if (!hasRole(principal, RELEASE_VIEWERS)) return { visible: false, note: `release schedules are shown to ${RELEASE_VIEWERS.join(', ')}`, schedules: [] };
+  if (!hasPermission(principal, 'releases.view')) return { visible: false, note: `release schedules are shown to ${rolesFor('releases.view').join(', ')}`, schedules: [] };
   const actor = actorOf(principal, requestId);
   try {
     const schedules = await listReleaseSchedules(client, config, {}, actor);

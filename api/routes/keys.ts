@@ -1,9 +1,9 @@
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from '../../auth/api-keys.ts';
 import { apiKeySchema, createdKeySchema, createKeyBodySchema, keyListSchema, keyParamsSchema, whoAmISchema } from '../../schemas/api/keys.ts';
 import type { z } from '../../schemas/api/openapi-zod.ts';
-import { auditApiAction } from '../certificate-access.ts';
 import type { RouteModule } from '../context.ts';
 import { notFound } from '../problem.ts';
+import { auditApiAction } from '../request-context.ts';
 
 /** API keys (admin) and who the caller is (anyone authenticated). */
 export const keyRoutes: RouteModule = (table, { db }) => {
@@ -26,7 +26,7 @@ export const keyRoutes: RouteModule = (table, { db }) => {
     operationId: 'createApiKey',
     summary: 'Create an API key (the token is shown once)',
     tag: 'access',
-    access: ['admin'],
+    access: 'keys.manage',
     body: createKeyBodySchema,
     responses: { 201: { description: 'The key; store the token now, it is not kept', schema: createdKeySchema } },
     async handler({ req, res, body, principal }) {
@@ -49,7 +49,7 @@ export const keyRoutes: RouteModule = (table, { db }) => {
     operationId: 'listApiKeys',
     summary: 'List API keys (without secrets)',
     tag: 'access',
-    access: ['admin'],
+    access: 'keys.manage',
     responses: { 200: { description: 'All keys, revoked ones included', schema: keyListSchema } },
     async handler({ res }) {
       res.json({ keys: (await listApiKeys(db)).map(view) });
@@ -62,7 +62,7 @@ export const keyRoutes: RouteModule = (table, { db }) => {
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key (effective for the next request)',
     tag: 'access',
-    access: ['admin'],
+    access: 'keys.manage',
     params: keyParamsSchema,
     responses: { 200: { description: 'The revoked key', schema: apiKeySchema }, 404: { description: 'No such key' } },
     async handler({ req, res, params, principal }) {

@@ -28,7 +28,7 @@ export function operationRoutes(table: RouteTable, { metrics, temporalMetricsAdd
     summary: 'Prometheus metrics: HTTP, certificates by state, review backlog, signing and delivery outcomes, Temporal SDK worker metrics',
     description: 'Aggregates across all manufacturers, hence an ops or admin credential scoped to all manufacturers (`*`). Configure Prometheus with `authorization: { credentials: <API key> }`.',
     tag: 'operations',
-    access: ['ops', 'admin'],
+    access: 'metrics.view',
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
     async handler({ res, principal }) {
       if (!seesAllManufacturers(principal)) throw forbidden('Metrics aggregate all manufacturers: use a credential scoped to all manufacturers (*)');

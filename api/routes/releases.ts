@@ -1,6 +1,5 @@
 import type { Request } from 'express';
 import { seesAllManufacturers } from '../../auth/principal.ts';
-import { ReleaseRequestError } from '../../releases/errors.ts';
 import {
   backfillReleaseSchedule,
   createReleaseSchedule,
@@ -23,32 +22,22 @@ import {
 } from '../../schemas/api/releases.ts';
 import { backfillReleaseScheduleSchema, createReleaseScheduleSchema, destinationRefSchema, listReleaseSchedulesSchema, releaseOverridesSchema } from '../../schemas/release.ts';
 import { z } from '../../schemas/api/openapi-zod.ts';
-import type { Role } from '../../schemas/certificate.ts';
-import { auditApiAction, requestActor } from '../certificate-access.ts';
 import type { RouteModule } from '../context.ts';
-import { forbidden, HttpProblem } from '../problem.ts';
-
-const MANAGE: Role[] = ['release-manager', 'admin'];
-const VIEW: Role[] = ['release-manager', 'ops', 'admin'];
-
-const statusOf = { forbidden: 403, not_found: 404, conflict: 409 } as const;
+import { forbidden } from '../problem.ts';
+import { auditApiAction, requestActor } from '../request-context.ts';
 
 /**
- * Releases and their schedules (releases/service.ts, which checks roles again). A release takes
- * everything waiting for a destination, whatever the manufacturer, so these routes need a
- * credential scoped to all manufacturers.
+ * Releases and their schedules (releases/service.ts, which checks the permission again and
+ * refuses with typed RefusedErrors that the problem handler answers). A release takes everything
+ * waiting for a destination, whatever the manufacturer, so these routes need a credential scoped
+ * to all manufacturers.
  */
 export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
   const call = async <T>(req: Request, run: () => Promise<T>, audit?: { action: string; detail: Record<string, unknown> }): Promise<T> => {
     if (!seesAllManufacturers(req.principal!)) throw forbidden('Releases cover every manufacturer’s certificates for a destination: use a credential scoped to all manufacturers (*)');
-    try {
-      const result = await run();
-      if (audit) await auditApiAction(db, req, audit.action, null, audit.detail);
-      return result;
-    } catch (error) {
-      if (error instanceof ReleaseRequestError) throw new HttpProblem(statusOf[error.kind], error.kind === 'conflict' ? 'refused' : error.kind, error.message);
-      throw error;
-    }
+    const result = await run();
+    if (audit) await auditApiAction(db, req, audit.action, null, audit.detail);
+    return result;
   };
   const notFound = { 404: { description: 'No schedule or release for that destination' } };
 
@@ -58,7 +47,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'listReleaseSchedules',
     summary: 'List release schedules',
     tag: 'releases',
-    access: VIEW,
+    access: 'releases.view',
     query: listReleaseSchedulesSchema,
     responses: { 200: { description: 'Schedules', schema: releaseScheduleListSchema } },
     async handler({ req, res, query }) {
@@ -71,9 +60,9 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'createReleaseSchedule',
     summary: 'Create the release schedule of a destination (cron in a time zone, or an interval)',
     tag: 'releases',
-    access: MANAGE,
+    access: 'releases.manage',
     body: createReleaseScheduleSchema,
-    responses: { 201: { description: 'The schedule', schema: releaseScheduleSchema }, 409: { description: 'The destination already has a schedule' } },
+    responses: { 201: { description: 'The schedule', schema: releaseScheduleSchema }, 409: { description: 'The destination already has a schedule (not_allowed_in_state)' } },
     async handler({ req, res, body }) {
       const view = await call(req, () => createReleaseSchedule(client, config, req.body as Parameters<typeof createReleaseSchedule>[2], requestActor(req)), {
         action: 'release_schedule_created',
@@ -88,7 +77,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'describeReleaseSchedule',
     summary: 'A schedule with its next and recent runs',
     tag: 'releases',
-    access: VIEW,
+    access: 'releases.view',
     params: destinationRefSchema,
     responses: { 200: { description: 'The schedule', schema: releaseScheduleSchema }, ...notFound },
     async handler({ req, res, params }) {
@@ -105,7 +94,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
       operationId: name,
       summary: `${segment === 'pause' ? 'Pause' : 'Resume'} a schedule, with an optional note`,
       tag: 'releases',
-      access: MANAGE,
+      access: 'releases.manage',
       params: destinationRefSchema,
       body: noteBodySchema,
       responses: { 200: { description: 'The schedule', schema: releaseScheduleSchema }, ...notFound },
@@ -121,7 +110,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'triggerReleaseSchedule',
     summary: 'Run the schedule’s action now',
     tag: 'releases',
-    access: MANAGE,
+    access: 'releases.manage',
     params: destinationRefSchema,
     responses: { 200: { description: 'The schedule', schema: releaseScheduleSchema }, ...notFound },
     async handler({ req, res, params }) {
@@ -134,7 +123,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'backfillReleaseSchedule',
     summary: 'Run the actions a time range would have run (once each, overlap policy applies)',
     tag: 'releases',
-    access: MANAGE,
+    access: 'releases.manage',
     params: destinationRefSchema,
     // The range from the service's schema; its start < end check runs in the service (a ZodError is a 400).
     body: z.object({ start: backfillReleaseScheduleSchema.shape.start, end: backfillReleaseScheduleSchema.shape.end }).strict(),
@@ -150,7 +139,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'deleteReleaseSchedule',
     summary: 'Delete a schedule (releases already running continue)',
     tag: 'releases',
-    access: MANAGE,
+    access: 'releases.manage',
     params: destinationRefSchema,
     responses: { 200: { description: 'Deleted', schema: scheduleDeletedSchema }, ...notFound },
     async handler({ req, res, params }) {
@@ -163,7 +152,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'startReleaseRun',
     summary: 'Release what is waiting for a destination now (joins a release already running)',
     tag: 'releases',
-    access: MANAGE,
+    access: 'releases.manage',
     params: destinationRefSchema,
     body: releaseOverridesSchema.strict(),
     responses: { 202: { description: 'Started (or already running)', schema: releaseRunStartSchema } },
@@ -178,7 +167,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     operationId: 'releaseRunProgress',
     summary: 'Progress of the latest release for a destination',
     tag: 'releases',
-    access: VIEW,
+    access: 'releases.view',
     params: destinationRefSchema,
     responses: { 200: { description: 'Progress', schema: releaseRunStatusSchema }, ...notFound },
     async handler({ req, res, params }) {

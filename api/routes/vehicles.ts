@@ -1,21 +1,24 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { canSeeManufacturer } from '../../auth/principal.ts';
+import { canSeeManufacturer, type Principal } from '../../auth/principal.ts';
 import { ingestVehicle, type IngestContext } from '../../certificates/ingest.ts';
 import { CertificateOwnershipError } from '../../certificates/store.ts';
 import { mapWithConcurrency } from '../../platform/concurrency.ts';
 import { batchResultSchema, ingestBodySchema, ingestResultSchema, vehicleBatchSchema, vehicleRecordBodySchema, type BatchItemResult } from '../../schemas/api/vehicles.ts';
 import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
 import type { Actor } from '../../schemas/certificate.ts';
-import { requestActor } from '../certificate-access.ts';
 import type { RouteModule } from '../context.ts';
-import { HttpProblem, zodProblem } from '../problem.ts';
-import type { Principal } from '../../auth/principal.ts';
-import { workflowProblem } from '../workflow-errors.ts';
+import { HttpProblem, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
+import { requestActor } from '../request-context.ts';
 
 /** Records of one batch ingested at the same time (each is a DB transaction + a workflow update). */
 const BATCH_CONCURRENCY = 8;
 
-const singleStatus: Record<string, number> = { invalid_record: 400, forbidden_manufacturer: 403, internal_error: 500 };
+/** A single record's failure as a problem: its code's status (refusals by kind, as everywhere), 409 otherwise. */
+const singleStatus: Record<string, number> = {
+  invalid_record: 400,
+  forbidden_manufacturer: 403,
+  internal_error: 500,
+  ...Object.fromEntries(Object.values(refusalAnswers).map(({ status, code }) => [code, status])),
+};
 
 /** `POST /api/v1/vehicles`: one VehicleRecord, or `{ records: [...] }` with a result per record. */
 export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, review, config }) => {
@@ -30,14 +33,14 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       'One VehicleRecord answers 201 (new certificate) or 200 (new or unchanged data for an existing one), or a problem. ' +
       '`{ "records": [...] }` answers 200 with one result per record, in order; invalid records are reported by index and do not stop the others.',
     tag: 'vehicles',
-    access: ['integrator', 'homologation', 'admin'],
+    access: 'vehicles.submit',
     body: ingestBodySchema(config.ECOC_API_MAX_BATCH),
     bodyVariant: (raw) => (raw && typeof raw === 'object' && 'records' in raw ? batchSchema : vehicleRecordBodySchema),
     responses: {
       200: { description: 'Batch results (at least one record accepted), or new data for an existing certificate', schema: batchResultSchema.or(ingestResultSchema) },
       422: { description: 'A batch of which no record was accepted: problem JSON with `results` per record (code no_record_accepted)' },
       201: { description: 'A new certificate', schema: ingestResultSchema },
-      409: { description: 'The VIN belongs to another manufacturer (manufacturer_conflict), or the workflow refused the data (refused)' },
+      409: { description: 'The VIN belongs to another manufacturer (manufacturer_conflict), or the workflow refused the data (stale_version, not_allowed_in_state)' },
     },
     async handler({ req, res, body, principal }) {
       const actor = requestActor(req);
@@ -86,8 +89,8 @@ async function ingestOne(
     return { index, ok: true, ...result };
   } catch (error) {
     if (error instanceof CertificateOwnershipError) return { index, ok: false, code: 'manufacturer_conflict', message: error.message };
-    const mapped = workflowProblem(error, record.vin);
-    if (error instanceof WorkflowUpdateFailedError && mapped instanceof HttpProblem) return { index, ok: false, code: mapped.code, message: mapped.message };
+    const refused = refusalProblem(error);
+    if (refused instanceof RefusalProblem) return { index, ok: false, code: refused.code, message: refused.message };
     // One record's unexpected failure is reported, logged, and does not lose the others.
     log.error({ err: error, index, vin: record.vin }, 'ingest failed');
     return { index, ok: false, code: 'internal_error', message: `Ingest of VIN ${record.vin} failed; retry it` };

@@ -1,9 +1,17 @@
-import { certificateStatuses, roles } from '../certificate.ts';
+import {
+  certificateIdentitySchema,
+  certificateStatusSchema,
+  deliveryReceiptSchema,
+  findingsSummarySchema,
+  signatureInfoSchema,
+  transitionSchema,
+} from '../certificate.ts';
 import { certificateIdSchema, fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
 
-const status = z.enum(certificateStatuses);
+const status = certificateStatusSchema;
 const timestamp = z.string().openapi({ format: 'date-time' });
+const decisionSchema = z.object({ by: z.string(), reason: z.string() });
 
 export const certificateListQuerySchema = z.object({
   status: z
@@ -42,72 +50,51 @@ export const certificateSummarySchema = z
     createdAt: timestamp,
   })
   .openapi('CertificateSummary');
+export type CertificateSummary = z.infer<typeof certificateSummarySchema>;
 
 export const certificatePageSchema = z
   .object({ items: z.array(certificateSummarySchema), nextCursor: z.string().nullable() })
   .openapi('CertificatePage');
 
-const actorName = z.string();
-
-/** The workflow's live state (status query); mirrors schemas/certificate.ts CertificateState. */
-export const certificateStateSchema = z
-  .object({
-    certificateId: z.string(),
-    vin: z.string(),
-    stage: z.number().int(),
-    manufacturerId: z.string(),
-    typeApprovalNumber: z.string(),
-    destination: z.string().optional(),
+/**
+ * What the API shows of a certificate's live state: built from the certificate model's pieces
+ * (schemas/certificate.ts), filled by one mapping (api/routes/certificates/view.ts
+ * `certificateView`) from the workflow's state. Fields the workflow keeps for itself (data and
+ * message hashes, state carried over by continue-as-new) are not part of it, so changing them is
+ * not an API change.
+ */
+export const certificateViewSchema = certificateIdentitySchema
+  .extend({
     status,
-    dataVersion: z.number().int(),
-    dataHash: z.string(),
-    submittedBy: actorName,
-    lastChangedBy: actorName,
-    messageVersion: z.number().int(),
+    dataVersion: z.number().int().openapi({ description: 'The current data version (approve names the one you reviewed)' }),
+    submittedBy: z.string().openapi({ description: 'Who submitted the vehicle data (four-eyes)' }),
+    lastChangedBy: z.string().openapi({ description: 'Who last changed the data (four-eyes)' }),
+    messageVersion: z.number().int().openapi({ description: 'IviVersionNumber of the current message' }),
     iviReferenceId: z.string().optional(),
-    messageHash: z.string().optional(),
-    deliveredMessageVersion: z.number().int().optional(),
-    findings: z
-      .object({
-        ruleSetVersion: z.string(),
-        errors: z.number().int(),
-        warnings: z.number().int(),
-        blocking: z.array(z.object({ ruleId: z.string(), path: z.string(), message: z.string(), owner: z.string() })),
-      })
-      .optional(),
+    deliveredMessageVersion: z.number().int().optional().openapi({ description: 'The message version last delivered' }),
+    findings: findingsSummarySchema.optional(),
     owner: z.string().optional(),
     reviewDeadline: timestamp.optional(),
     reviewExpiresAt: timestamp.optional(),
     escalated: z.boolean(),
-    releaseImmediately: z.boolean(),
+    releaseRequested: z.boolean().openapi({ description: '“Release now” was asked for: a release of this certificate alone delivers it, without waiting for a scheduled batch' }),
     batchId: z.string().optional(),
-    signature: z
-      .object({ certificateFingerprint: z.string(), documentHash: z.string(), signatureValueHash: z.string(), signedAt: timestamp })
-      .optional(),
-    receipts: z.array(
-      z.object({
-        messageVersion: z.number().int(),
-        iviReferenceId: z.string(),
-        destination: z.string(),
-        reference: z.string(),
-        at: timestamp,
-        acknowledged: z.boolean().optional(),
-        batchId: z.string().optional(),
-      }),
-    ),
-    transitions: z.array(z.object({ from: status, to: status, actor: actorName, at: timestamp, note: z.string().optional() })),
+    signature: signatureInfoSchema.extend({ signedAt: timestamp }).optional(),
+    receipts: z.array(deliveryReceiptSchema.extend({ at: timestamp })),
+    transitions: z.array(transitionSchema.extend({ at: timestamp })),
     failure: z.object({ step: z.string(), reason: z.string() }).optional(),
-    rejection: z.object({ by: z.string(), reason: z.string() }).optional(),
-    withdrawal: z.object({ by: z.string(), reason: z.string() }).optional(),
+    rejection: decisionSchema.optional(),
+    withdrawal: decisionSchema.optional(),
   })
-  .openapi('CertificateState');
+  .openapi('CertificateView');
+export type CertificateView = z.infer<typeof certificateViewSchema>;
 
 export const findingSchema = z.object({ ruleId: z.string(), path: z.string(), message: z.string(), severity: z.string(), owner: z.string() });
 
 export const certificateDetailSchema = z
   .object({
     certificate: certificateSummarySchema,
-    state: certificateStateSchema,
+    state: certificateViewSchema,
     data: z.object({
       dataVersion: z.number().int(),
       source: z.string(),
@@ -124,9 +111,75 @@ export const certificateDetailSchema = z
     messages: z.array(
       z.object({ iviReferenceId: z.string(), messageVersion: z.number().int(), dataVersion: z.number().int(), signed: z.boolean(), signedAt: timestamp.nullable(), createdAt: timestamp }),
     ),
-    history: z.array(z.object({ from: status, to: status, actor: z.string(), at: timestamp, note: z.string().optional() })),
+    history: certificateViewSchema.shape.transitions,
   })
   .openapi('CertificateDetail');
+
+// ---- History: data versions and their diff, delivery receipts ----
+
+export const dataVersionListSchema = z
+  .object({
+    versions: z.array(
+      z.object({
+        version: z.number().int(),
+        source: z.string(),
+        submittedBy: z.string(),
+        reason: z.string().nullable(),
+        createdAt: timestamp,
+        hash: z.string(),
+        ruleSetVersion: z.string().nullable(),
+        errors: z.number().int(),
+        warnings: z.number().int(),
+        corrections: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('DataVersionList');
+
+export const dataDiffQuerySchema = z.object({
+  from: z.coerce.number().int().min(1),
+  to: z.coerce.number().int().min(1),
+});
+
+const provenanceSchema = z.object({ source: z.string(), by: z.string().optional(), at: z.string().optional() });
+
+export const dataDiffSchema = z
+  .object({
+    from: z.number().int(),
+    to: z.number().int(),
+    changes: z.array(
+      z.object({
+        path: z.string(),
+        before: z.unknown(),
+        after: z.unknown(),
+        beforeSource: provenanceSchema.nullable(),
+        afterSource: provenanceSchema.nullable(),
+      }),
+    ),
+  })
+  .openapi('DataDiff');
+
+export const receiptListSchema = z
+  .object({
+    receipts: z.array(
+      z.object({
+        id: z.string(),
+        iviReferenceId: z.string(),
+        messageVersion: z.number().int(),
+        destination: z.string(),
+        kind: z.string(),
+        reference: z.string(),
+        batchId: z.string().nullable(),
+        deliveredAt: timestamp,
+        acknowledgedAt: timestamp.nullable(),
+      }),
+    ),
+  })
+  .openapi('DeliveryReceiptList');
+
+export type DataVersionList = z.infer<typeof dataVersionListSchema>;
+export type DataDiff = z.infer<typeof dataDiffSchema>;
+export type ReceiptList = z.infer<typeof receiptListSchema>;
 
 export const messageQuerySchema = z.object({
   variant: z.enum(['signed', 'unsigned']).default('signed'),
@@ -160,7 +213,6 @@ export const correctBodySchema = z
   .strict()
   .openapi('CorrectionRequest');
 
-export const actionResultSchema = z.object({ state: certificateStateSchema }).openapi('ActionResult');
+export const actionResultSchema = z.object({ state: certificateViewSchema }).openapi('ActionResult');
 
-export const roleSchema = z.enum(roles);
 export { fieldErrorSchema };

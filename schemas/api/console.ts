@@ -93,70 +93,7 @@ export const dashboardSchema = z
   })
   .openapi('Dashboard');
 
-export const dataVersionListSchema = z
-  .object({
-    versions: z.array(
-      z.object({
-        version: z.number().int(),
-        source: z.string(),
-        submittedBy: z.string(),
-        reason: z.string().nullable(),
-        createdAt: timestamp,
-        hash: z.string(),
-        ruleSetVersion: z.string().nullable(),
-        errors: z.number().int(),
-        warnings: z.number().int(),
-        corrections: z.number().int(),
-      }),
-    ),
-  })
-  .openapi('DataVersionList');
-
-export const dataDiffQuerySchema = z.object({
-  from: z.coerce.number().int().min(1),
-  to: z.coerce.number().int().min(1),
-});
-
-const provenanceSchema = z.object({ source: z.string(), by: z.string().optional(), at: z.string().optional() });
-
-export const dataDiffSchema = z
-  .object({
-    from: z.number().int(),
-    to: z.number().int(),
-    changes: z.array(
-      z.object({
-        path: z.string(),
-        before: z.unknown(),
-        after: z.unknown(),
-        beforeSource: provenanceSchema.nullable(),
-        afterSource: provenanceSchema.nullable(),
-      }),
-    ),
-  })
-  .openapi('DataDiff');
-
-export const receiptListSchema = z
-  .object({
-    receipts: z.array(
-      z.object({
-        id: z.string(),
-        iviReferenceId: z.string(),
-        messageVersion: z.number().int(),
-        destination: z.string(),
-        kind: z.string(),
-        reference: z.string(),
-        batchId: z.string().nullable(),
-        deliveredAt: timestamp,
-        acknowledgedAt: timestamp.nullable(),
-      }),
-    ),
-  })
-  .openapi('DeliveryReceiptList');
-
 export type Dashboard = z.infer<typeof dashboardSchema>;
 export type QueuePage = z.infer<typeof queuePageSchema>;
 export type Queue = (typeof queues)[number];
 export type ConsoleSettings = z.infer<typeof consoleSettingsSchema>;
-export type DataVersionList = z.infer<typeof dataVersionListSchema>;
-export type DataDiff = z.infer<typeof dataDiffSchema>;
-export type ReceiptList = z.infer<typeof receiptListSchema>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { certificateViewSchema } from '../../schemas/api/certificates.ts';
 import { startApiHarness, type ApiHarness } from '../support/api.ts';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../support/jwks.ts';
 import { nextVin, specimenRecord } from '../support/specimen.ts';
@@ -144,12 +145,12 @@ describe('authorisation', () => {
     expect((await h.call('GET', '/api/v1/certificates', { token: tokens.rita, headers: {} })).json.items.map((item: { id: string }) => item.id)).toContain(inReview);
   });
 
-  test('four-eyes: whoever delivered the data cannot approve it, even with a reviewer key (409 with the validator’s reason)', async () => {
+  test('four-eyes: whoever delivered the data cannot approve it, even with a reviewer key (403 four_eyes with the validator’s reason)', async () => {
     const response = await h.call('POST', `/api/v1/certificates/${inReview}/approve`, { token: tokens.selfReview, body: { dataVersion: 1 } });
-    expectProblem(response, 409, 'refused');
+    expectProblem(response, 403, 'four_eyes');
     expect(response.json.title).toBe('four-eyes: erp-feed last changed this data and cannot approve it');
     const stale = await h.call('POST', `/api/v1/certificates/${inReview}/approve`, { token: tokens.rita, body: { dataVersion: 7 } });
-    expectProblem(stale, 409, 'refused');
+    expectProblem(stale, 409, 'stale_version');
     expect(stale.json.title).toContain('stale approval');
     expect((await h.lifecycle.status(inReview)).status).toBe('in_review');
   });
@@ -187,6 +188,17 @@ describe('review through the API', () => {
     const refused = audit.json.records.filter((record: { action: string; detail: { outcome?: string } }) => record.action === 'api:approve' && record.detail.outcome === 'refused');
     expect(refused.map((record: { actor: string }) => record.actor)).toEqual(expect.arrayContaining(['erp-feed', 'rita']));
     expect(audit.json.records.some((record: { action: string; actor: string }) => record.action === 'status:approved' && record.actor === 'rita')).toBe(true);
+  });
+
+  test('the live state is the API’s view of the workflow state, without workflow-internal fields', async () => {
+    const status = await h.call('GET', `/api/v1/certificates/${inReview}/status`, { token: tokens.rob });
+    expect(status.status).toBe(200);
+    const detail = await h.call('GET', `/api/v1/certificates/${inReview}`, { token: tokens.rob });
+    for (const state of [status.json, detail.json.state]) {
+      expect(certificateViewSchema.strict().safeParse(state).error).toBeUndefined();
+      for (const internal of ['dataHash', 'messageHash', 'releaseImmediately', 'carried']) expect(state).not.toHaveProperty(internal);
+    }
+    expect(status.json).toMatchObject({ certificateId: inReview, submittedBy: 'erp-feed', dataVersion: 1, releaseRequested: false });
   });
 
   test('list filters by status, VIN and type-approval number with keyset pages', async () => {

@@ -175,7 +175,7 @@ describe('web console in headless Chromium', () => {
 
     await hugo.getByRole('button', { name: 'Approve data version 2' }).click();
     const refusal = await waitForText(hugo.getByRole('alert').filter({ hasText: 'refused' }), /four-eyes/);
-    expect(refusal).toBe('Approve data version 2 refused (HTTP 409, refused): four-eyes: hugo last changed this data and cannot approve it');
+    expect(refusal).toBe('Approve data version 2 refused (HTTP 403, four_eyes): four-eyes: hugo last changed this data and cannot approve it');
     await screenshot(hugo, 'four-eyes-refusal');
 
     // Rob's page still shows version 1: the workflow refuses the stale approval.

@@ -76,7 +76,7 @@ describe('release schedules on the real Temporal server', () => {
     expect(created.nextRuns[0]).toMatch(/T0[01]:00:00\.000Z$/);
     expect(new Date(created.nextRuns[0]!).getTime()).toBeGreaterThan(Date.now());
 
-    await expect(createReleaseSchedule(h.client, h.config, { destination, every: '1h' }, actors.release)).rejects.toMatchObject({ kind: 'conflict' });
+    await expect(createReleaseSchedule(h.client, h.config, { destination, every: '1h' }, actors.release)).rejects.toMatchObject({ kind: 'not_allowed_in_state' });
     await expect(createReleaseSchedule(h.client, h.config, { destination: 'nowhere', every: '1h' }, actors.release)).rejects.toMatchObject({ kind: 'not_found' });
     await expect(createReleaseSchedule(h.client, h.config, { destination, every: '1h' }, actors.rita)).rejects.toMatchObject({ kind: 'forbidden' });
     await expect(createReleaseSchedule(h.client, h.config, { destination, cron: '0 2 * *' }, actors.release)).rejects.toThrow(/five cron fields/);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertificateData } from '../../certificates/certificate-data.ts';
-import { confirmVectoProposals, importVectoForCertificate, VectoRefusedError } from '../../certificates/vecto.ts';
+import { RefusedError } from '../../auth/permissions.ts';
+import { confirmVectoProposals, importVectoForCertificate } from '../../certificates/vecto.ts';
 import { createTypeApprovalRepository } from '../../ivi/type-approvals/repository.ts';
 import { statusQuery } from '../../workflows/certificate/definitions.ts';
 import { actors, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
@@ -14,13 +15,14 @@ const MRF_DIGEST = 'MSPa5EN8cQHd+gEHCERlGivFBQtgFnAMzvhQ3F7tHX4=';
 /** The sample pair, re-labelled for one of our vehicles (VECTO's digest is taken as recorded, so this keeps the pair consistent). */
 const filesFor = (vin: string) => ({ cif: fixture('CUSTOMER').replaceAll(SAMPLE_VIN, vin), mrf: fixture('RSLT_MANUFACTURER').replaceAll(SAMPLE_VIN, vin) });
 
-async function refusal(promise: Promise<unknown>): Promise<VectoRefusedError> {
+/** The typed refusal a call ends with (VectoRefusedError, or the RefusedError of a role check). */
+async function refusal(promise: Promise<unknown>): Promise<RefusedError> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
   );
-  expect(error).toBeInstanceOf(VectoRefusedError);
-  return error as VectoRefusedError;
+  expect(error).toBeInstanceOf(RefusedError);
+  return error as RefusedError;
 }
 
 describe('VECTO proposals for a certificate', { timeout: 300_000 }, () => {
@@ -67,12 +69,12 @@ describe('VECTO proposals for a certificate', { timeout: 300_000 }, () => {
     expect(tampered.hashCheck.matches).toBe(false);
     expect(tampered.findings).toContainEqual(expect.objectContaining({ severity: 'error', code: 'MRF_DIGEST_MISMATCH' }));
     const conflict = await refusal(confirmVectoProposals(h.db, h.client, { importId: tampered.id, actor: actors.hana }));
-    expect(conflict.reason).toBe('conflict');
+    expect(conflict.kind).toBe('not_allowed_in_state');
     expect(conflict.message).toMatch(/MRF_DIGEST_MISMATCH/);
 
     const other = await importVectoForCertificate(h.db, { certificateId, ...filesFor(nextVin()), actor: actors.hana });
     expect(other.findings).toContainEqual(expect.objectContaining({ code: 'CERTIFICATE_VIN_MISMATCH', message: expect.stringContaining(`the certificate for ${vin}`) }));
-    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: other.id, actor: actors.hana }))).reason).toBe('conflict');
+    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: other.id, actor: actors.hana }))).kind).toBe('not_allowed_in_state');
     expect(await h.db.certificateDataVersion.count({ where: { certificateId } })).toBe(1);
   });
 
@@ -80,9 +82,9 @@ describe('VECTO proposals for a certificate', { timeout: 300_000 }, () => {
     const { vin, certificateId } = await certificate();
     const imported = await importVectoForCertificate(h.db, { certificateId, ...filesFor(vin), actor: actors.erp });
 
-    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: imported.id, actor: actors.rita }))).reason).toBe('forbidden');
-    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: imported.id, proposalPaths: ['VectoGroup.Nonsense'], actor: actors.hana }))).reason).toBe('invalid');
-    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: '00000000-0000-4000-8000-000000000000', actor: actors.hana }))).reason).toBe('not_found');
+    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: imported.id, actor: actors.rita }))).kind).toBe('forbidden');
+    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: imported.id, proposalPaths: ['VectoGroup.Nonsense'], actor: actors.hana }))).kind).toBe('invalid');
+    expect((await refusal(confirmVectoProposals(h.db, h.client, { importId: '00000000-0000-4000-8000-000000000000', actor: actors.hana }))).kind).toBe('not_found');
 
     const paths = [
       'VectoGroup.VehicleGroup',

@@ -1,4 +1,4 @@
-import type { DataDiff, DataVersionList, ReceiptList } from '../../../schemas/api/console.ts';
+import type { DataDiff, DataVersionList, ReceiptList } from '../../../schemas/api/certificates.ts';
 import { leafValues } from '../../../ivi/leaf-values.ts';
 import { ApiError, download, getJson, query } from '../api.ts';
 import { cocSections, leafLabel, topElement } from '../coc-sections.ts';
@@ -67,13 +67,15 @@ export async function certificateView(session: Session, certificateId: string, h
 
 /** While the workflow works on its own, poll the live status and re-render when it moved. */
 function follow(base: string, detail: CertificateDetail, hooks: CertificatePageHooks): void {
-  if (!moving.has(detail.state.status)) return;
+  // Released now: it leaves awaiting_release on its own too, once its own release claims it.
+  const releasing = detail.state.status === 'awaiting_release' && detail.state.releaseRequested;
+  if (!moving.has(detail.state.status) && !releasing) return;
   const tick = async () => {
     if (!hooks.isCurrent()) return;
     try {
-      const live = await getJson<{ status: string; dataVersion: number }>(`${base}/status`);
+      const live = await getJson<CertificateDetail['state']>(`${base}/status`);
       if (!hooks.isCurrent()) return;
-      if (live.status !== detail.state.status || live.dataVersion !== detail.state.dataVersion) return hooks.refresh(hooks.message);
+      if (live.status !== detail.state.status || live.dataVersion !== detail.state.dataVersion || live.releaseRequested !== detail.state.releaseRequested) return hooks.refresh(hooks.message);
     } catch {
       // A failed poll is retried; the page keeps what it shows.
     }

@@ -1,11 +1,13 @@
 import type { Request } from 'express';
 import type { output, ZodType } from 'zod';
-import { canonicalJson, sha256Hex } from '../../platform/hash.ts';
-import { loadDataVersion, storeCorrections } from '../../certificates/store.ts';
-import { composeCertificateData, CompositionError, type Correction } from '../../ivi/compose.ts';
-import { actionResultSchema, approveBodySchema, correctBodySchema, reasonBodySchema, reassignBodySchema } from '../../schemas/api/certificates.ts';
-import { certificateParamsSchema } from '../../schemas/api/common.ts';
-import type { CocDataGroupValues } from '../../schemas/ivi/index.ts';
+import { RefusedError, type Permission } from '../../../auth/permissions.ts';
+import { loadDataVersion, storeCorrections } from '../../../certificates/store.ts';
+import { composeCertificateData, CompositionError, type Correction } from '../../../ivi/compose.ts';
+import { canonicalJson, sha256Hex } from '../../../platform/hash.ts';
+import { actionResultSchema, approveBodySchema, correctBodySchema, reasonBodySchema, reassignBodySchema } from '../../../schemas/api/certificates.ts';
+import { certificateParamsSchema } from '../../../schemas/api/common.ts';
+import type { Actor, CertificateState } from '../../../schemas/certificate.ts';
+import type { CocDataGroupValues } from '../../../schemas/ivi/index.ts';
 import {
   approveUpdate,
   correctUpdate,
@@ -15,21 +17,22 @@ import {
   retryUpdate,
   statusQuery,
   withdrawUpdate,
-} from '../../workflows/certificate/definitions.ts';
-import type { Role } from '../../schemas/certificate.ts';
-import type { Actor, CertificateState } from '../../schemas/certificate.ts';
-import type { ApiContext, RouteModule } from '../context.ts';
-import { auditApiAction, requestActor, visibleCertificate } from '../certificate-access.ts';
-import { HttpProblem } from '../problem.ts';
-import type { RouteTable } from '../routes-table.ts';
-import { workflowProblem } from '../workflow-errors.ts';
+} from '../../../workflows/certificate/definitions.ts';
+import type { ApiContext, RouteModule } from '../../context.ts';
+import { HttpProblem, RefusalProblem, refusalProblem } from '../../problem.ts';
+import { auditApiAction, requestActor } from '../../request-context.ts';
+import type { RouteTable } from '../../routes-table.ts';
+import { visibleCertificate } from './access.ts';
+import { certificateView } from './view.ts';
 
 const stateHash = (state: CertificateState) => sha256Hex(canonicalJson(state));
 
 const actionResponses = {
   200: { description: 'Accepted: the resulting state', schema: actionResultSchema },
+  400: { description: 'Invalid request (invalid_request), also when the workflow finds a required text empty' },
+  403: { description: 'The role does not allow this (forbidden_role), or four-eyes: you submitted or last changed this data (four_eyes)' },
   404: { description: 'No such certificate for your manufacturers' },
-  409: { description: 'The workflow refused (state, four-eyes, stale data version); the message says why' },
+  409: { description: 'Not in this state (not_allowed_in_state), or a stale data version (stale_version); the message says why' },
 };
 
 /**
@@ -37,30 +40,29 @@ const actionResponses = {
  * actor (the validators check roles and four-eyes again, so a direct Temporal call cannot bypass
  * them) and records the attempt, accepted or refused, in the audit chain with state hashes.
  */
-export const actionRoutes: RouteModule = (table, context) => {
+export const certificateActionRoutes: RouteModule = (table, context) => {
   const { db } = context;
   const action = actionFactory(table, context);
 
-  action('approve', 'approve', 'Approve the reviewed data version', ['reviewer', 'admin'], approveBodySchema, (handle, actor, body) =>
+  action('approve', 'approve', 'Approve the reviewed data version', 'certificates.approve', approveBodySchema, (handle, actor, body) =>
     handle.executeUpdate(approveUpdate, { args: [{ actor, dataVersion: body.dataVersion, ...(body.comment ? { comment: body.comment } : {}) }] }),
   );
-  action('reject', 'reject', 'Reject in review, with a reason', ['reviewer', 'admin'], reasonBodySchema, (handle, actor, body) =>
+  action('reject', 'reject', 'Reject in review, with a reason', 'certificates.reject', reasonBodySchema, (handle, actor, body) =>
     handle.executeUpdate(rejectUpdate, { args: [{ actor, reason: body.reason }] }),
   );
-  action('withdraw', 'withdraw', 'Withdraw the certificate (also at the destination once delivered)', ['homologation', 'admin'], reasonBodySchema, (handle, actor, body) =>
+  action('withdraw', 'withdraw', 'Withdraw the certificate (also at the destination once delivered)', 'certificates.withdraw', reasonBodySchema, (handle, actor, body) =>
     handle.executeUpdate(withdrawUpdate, { args: [{ actor, reason: body.reason }] }),
   );
-  action('reassign', 'reassign', 'Give the certificate another owner', ['homologation', 'reviewer', 'admin'], reassignBodySchema, (handle, actor, body) =>
+  action('reassign', 'reassign', 'Give the certificate another owner', 'certificates.reassign', reassignBodySchema, (handle, actor, body) =>
     handle.executeUpdate(reassignUpdate, { args: [{ actor, owner: body.owner }] }),
   );
-  action('release-now', 'releaseNow', 'Deliver now instead of with the next scheduled release', ['release-manager', 'admin'], undefined, (handle, actor) =>
+  action('release-now', 'releaseNow', 'Deliver now instead of with the next scheduled release', 'certificates.release', undefined, (handle, actor) =>
     handle.executeUpdate(releaseNowUpdate, { args: [{ actor }] }),
   );
-  action('retry', 'retry', 'Retry a failed step', ['ops', 'admin'], undefined, (handle, actor) => handle.executeUpdate(retryUpdate, { args: [{ actor }] }));
-  action('corrections', 'correct', 'Correct field values (a new data version on top of the delivered record)', ['homologation', 'admin'], correctBodySchema, async (handle, actor, body, before) => {
-    if (before.status === 'withdrawn' || before.status === 'delivering') {
-      throw new HttpProblem(409, 'refused', `cannot correct in state ${before.status}`);
-    }
+  action('retry', 'retry', 'Retry a failed step', 'certificates.retry', undefined, (handle, actor) => handle.executeUpdate(retryUpdate, { args: [{ actor }] }));
+  action('corrections', 'correct', 'Correct field values (a new data version on top of the delivered record)', 'certificates.correct', correctBodySchema, async (handle, actor, body, before) => {
+    // Checked before anything is stored; the workflow's validator decides again.
+    if (before.status === 'withdrawn' || before.status === 'delivering') throw new RefusedError('not_allowed_in_state', `cannot correct in state ${before.status}`);
     const at = new Date().toISOString();
     const corrections: Correction[] = body.corrections.map((correction) => ({ path: correction.path, value: correction.value, by: actor.id, at, reason: correction.reason ?? body.reason }));
     await assertCorrectionsApply(db, before, corrections);
@@ -76,7 +78,7 @@ function actionFactory(table: RouteTable, { db, client }: ApiContext) {
     segment: string,
     name: string,
     summary: string,
-    roles: readonly Role[],
+    permission: Permission,
     body: B,
     run: (handle: Handle, actor: Actor, body: B extends ZodType ? output<B> : undefined, before: CertificateState) => Promise<CertificateState>,
   ) =>
@@ -86,7 +88,7 @@ function actionFactory(table: RouteTable, { db, client }: ApiContext) {
       operationId: `${name}Certificate`,
       summary,
       tag: 'review',
-      access: roles,
+      access: permission,
       params: certificateParamsSchema,
       body,
       responses: actionResponses,
@@ -100,12 +102,14 @@ function actionFactory(table: RouteTable, { db, client }: ApiContext) {
           before = await handle.query(statusQuery);
           after = await run(handle, actor, input as never, before);
         } catch (error) {
-          const problem = workflowProblem(error, row.id);
-          if (problem instanceof HttpProblem) await audit(req, name, row.id, { outcome: 'refused', status: problem.status, message: problem.message });
+          const problem = refusalProblem(error, row.id);
+          if (problem instanceof HttpProblem) {
+            await audit(req, name, row.id, { outcome: 'refused', status: problem.status, ...(problem instanceof RefusalProblem ? { kind: problem.kind } : {}), message: problem.message });
+          }
           throw problem;
         }
         await audit(req, name, row.id, { outcome: 'accepted', beforeHash: stateHash(before), afterHash: stateHash(after), fromStatus: before.status, toStatus: after.status });
-        res.json({ state: after });
+        res.json({ state: certificateView(after) });
       },
     });
 

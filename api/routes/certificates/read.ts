@@ -1,32 +1,31 @@
-import type { Prisma } from '../../.generated/prisma/client.ts';
-import { canSeeManufacturer, seesAllManufacturers } from '../../auth/principal.ts';
-import type { Database } from '../../platform/database/prisma.ts';
-import { loadCertificateData } from '../../certificates/certificate-data.ts';
-import { auditListSchema, auditQuerySchema, type AuditRecordView } from '../../schemas/api/audit.ts';
+import type { Prisma } from '../../../.generated/prisma/client.ts';
+import { canSeeManufacturer, seesAllManufacturers } from '../../../auth/principal.ts';
+import { loadCertificateData } from '../../../certificates/certificate-data.ts';
 import {
   certificateDetailSchema,
   certificateListQuerySchema,
   certificatePageSchema,
-  certificateStateSchema,
+  certificateViewSchema,
   messageQuerySchema,
   type findingSchema,
-} from '../../schemas/api/certificates.ts';
-import { certificateParamsSchema } from '../../schemas/api/common.ts';
-import type { z } from '../../schemas/api/openapi-zod.ts';
-import { statusQuery } from '../../workflows/certificate/definitions.ts';
-import type { CertificateState } from '../../schemas/certificate.ts';
-import { auditApiAction, visibleCertificate, type CertificateRow } from '../certificate-access.ts';
-import type { RouteModule } from '../context.ts';
-import { notFound } from '../problem.ts';
-import { workflowProblem } from '../workflow-errors.ts';
+} from '../../../schemas/api/certificates.ts';
+import { certificateParamsSchema } from '../../../schemas/api/common.ts';
+import type { z } from '../../../schemas/api/openapi-zod.ts';
+import type { CertificateState } from '../../../schemas/certificate.ts';
+import { statusQuery } from '../../../workflows/certificate/definitions.ts';
+import type { RouteModule } from '../../context.ts';
+import { notFound, refusalProblem } from '../../problem.ts';
+import { auditApiAction } from '../../request-context.ts';
+import { visibleCertificate } from './access.ts';
+import { certificateView, summary } from './view.ts';
 
 /** Reading certificates: lists from the projection table, details from the live workflow + the database. */
-export const certificateRoutes: RouteModule = (table, { db, client }) => {
+export const certificateReadRoutes: RouteModule = (table, { db, client }) => {
   const liveState = async (certificateId: string): Promise<CertificateState> => {
     try {
       return await client.workflow.getHandle(certificateId).query(statusQuery);
     } catch (error) {
-      throw workflowProblem(error, certificateId);
+      throw refusalProblem(error, certificateId);
     }
   };
 
@@ -72,7 +71,7 @@ export const certificateRoutes: RouteModule = (table, { db, client }) => {
     responses: { 200: { description: 'The certificate', schema: certificateDetailSchema }, 404: { description: 'No such certificate for your manufacturers' } },
     async handler({ res, params, principal }) {
       const row = await visibleCertificate(db, principal, params.certificateId);
-      const state = await liveState(row.id);
+      const state = certificateView(await liveState(row.id));
       const [data, version, messages] = await Promise.all([
         loadCertificateData(db, row.id, state.dataVersion),
         db.certificateDataVersion.findUnique({ where: { certificateId_version: { certificateId: row.id, version: state.dataVersion } }, select: { findings: true, ruleSetVersion: true } }),
@@ -118,12 +117,12 @@ export const certificateRoutes: RouteModule = (table, { db, client }) => {
     tag: 'certificates',
     access: 'authenticated',
     params: certificateParamsSchema,
-    responses: { 200: { description: 'Live state', schema: certificateStateSchema }, 404: { description: 'No such certificate for your manufacturers' } },
+    responses: { 200: { description: 'Live state', schema: certificateViewSchema }, 404: { description: 'No such certificate for your manufacturers' } },
     async handler({ res, params, principal }) {
       // The state carries the manufacturer: one Temporal query, no database read on this hot path.
       const state = await liveState(params.certificateId);
       if (!canSeeManufacturer(principal, state.manufacturerId)) throw notFound(`Certificate ${params.certificateId}`);
-      res.json(state);
+      res.json(certificateView(state));
     },
   });
 
@@ -159,63 +158,4 @@ export const certificateRoutes: RouteModule = (table, { db, client }) => {
         .send(bytes);
     },
   });
-
-  table.add({
-    method: 'get',
-    path: '/api/v1/certificates/:certificateId/audit',
-    operationId: 'getCertificateAudit',
-    summary: 'The certificate’s audit records (chained), oldest first',
-    tag: 'audit',
-    access: 'authenticated',
-    params: certificateParamsSchema,
-    query: auditQuerySchema,
-    responses: { 200: { description: 'One page of audit records', schema: auditListSchema }, 404: { description: 'No such certificate for your manufacturers' } },
-    async handler({ res, params, query, principal }) {
-      const row = await visibleCertificate(db, principal, params.certificateId);
-      const records = await db.auditRecord.findMany({
-        where: { certificateId: row.id, ...(query.after ? { id: { gt: BigInt(query.after) } } : {}) },
-        orderBy: { id: 'asc' },
-        take: query.limit + 1,
-      });
-      const page = records.slice(0, query.limit);
-      res.json({ records: page.map(auditView), nextCursor: records.length > query.limit ? page.at(-1)!.id.toString() : null });
-    },
-  });
 };
-
-export function summary(row: CertificateRow) {
-  return {
-    id: row.id,
-    manufacturerId: row.manufacturerId,
-    vin: row.vin,
-    stage: row.stage,
-    typeApprovalNumber: row.typeApprovalNumber,
-    variant: row.variant,
-    version: row.version,
-    destination: row.destination,
-    status: row.status as CertificateState['status'],
-    owner: row.owner,
-    dataVersion: row.dataVersion,
-    messageVersion: row.messageVersion,
-    batchId: row.batchId,
-    reviewDeadline: row.reviewDeadline?.toISOString() ?? null,
-    statusChangedAt: row.statusChangedAt.toISOString(),
-    createdAt: row.createdAt.toISOString(),
-  };
-}
-
-type AuditRow = Awaited<ReturnType<Database['auditRecord']['findMany']>>[number];
-
-export function auditView(row: AuditRow): AuditRecordView {
-  return {
-    id: row.id.toString(),
-    occurredAt: row.occurredAt.toISOString(),
-    actor: row.actor,
-    action: row.action,
-    certificateId: row.certificateId,
-    entryKey: row.entryKey,
-    detail: row.detail as Record<string, unknown>,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
-}
