@@ -84,7 +84,7 @@ export async function startLifecycleHarness(
   const database: TestDatabase = await createTestDatabase();
   const pki: TestPki = createTestPki();
   const napIds = [NAP_DESTINATION, ...(options.extraNaps ?? [])];
-  const napProcesses = await Promise.all(napIds.map((id, index) => startNapSimulatorProcess(pki, join(dir, `nap-state-${index}`))));
+  const napProcesses = await Promise.all(napIds.map((_id, index) => startNapSimulatorProcess(pki, join(dir, `nap-state-${index}`))));
   const destinationsFile = join(dir, 'destinations.json');
   writeFileSync(
     destinationsFile,
