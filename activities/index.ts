@@ -1,6 +1,6 @@
 import { createAuditActivities } from './audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
-import { createDeliverActivities } from './deliver.ts';
+import { createDeliveryActivities } from './delivery.ts';
 import { createGenerateActivities } from './generate.ts';
 import { createInboxActivities } from './inbox.ts';
 import { createNotifyActivities } from './notify.ts';
@@ -18,7 +18,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createValidateActivities(deps),
     ...createGenerateActivities(deps),
     ...createSignActivities(deps),
-    ...createDeliverActivities(deps),
+    ...createDeliveryActivities(deps),
     ...createReleaseActivities(deps),
     ...createInboxActivities(deps),
   };

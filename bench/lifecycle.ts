@@ -9,7 +9,6 @@ import { iviHeader, loadCertificateData } from '../certificates/certificate-data
 import { ingestVehicle } from '../certificates/ingest.ts';
 import { storeDataVersion } from '../certificates/store.ts';
 import { createDeliveryChannel, loadDestinations } from '../connectors/delivery/destinations.ts';
-import type { NapDeliveryChannel } from '../connectors/delivery/channel.ts';
 import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
 import { checkCertificate } from '../ivi/rules/index.ts';
 import { writeIvi } from '../ivi/writer.ts';
@@ -160,7 +159,7 @@ async function inProcess(stack: BenchStack, count: number, concurrency: number):
   const env = stack.workerEnv('unused');
   const signer = await openSoftwareSigner(await ensureSoftwareKey(env.ECOC_DATA_DIR!));
   const destinations = await loadDestinations(env.ECOC_DESTINATIONS_FILE);
-  const channel = (await createDeliveryChannel(destinations, NAP_DESTINATION, { logger: stack.logger, timeoutMs: 30_000 })) as NapDeliveryChannel;
+  const channel = await createDeliveryChannel(destinations, NAP_DESTINATION, { logger: stack.logger, timeoutMs: 30_000 });
   const vins = Array.from({ length: count }, () => nextVin());
   const started = Date.now();
   await pool(vins, concurrency, async (vin) => {
@@ -173,8 +172,8 @@ async function inProcess(stack: BenchStack, count: number, concurrency: number):
     if (checkCertificate({ header, cocDataGroup: data.values }).some((f) => f.severity === 'error')) throw new Error(`${vin} has findings`);
     const xml = writeIvi({ header, cocDataGroup: data.values as CocDataGroup } as IviMessage);
     const signed = await signAndCheck(xml, signer, { validateXsd: validateIviXml });
-    const outcome = await channel.deliverMessage({ vin, iviReferenceId, iviVersionNumber: 1, xml: Buffer.from(signed.signedXml) });
-    if (outcome.status !== 'delivered') throw new Error(`${vin}: ${outcome.code}`);
+    const [outcome] = await channel.deliver({ packageId: `bench-${iviReferenceId}`, createdAt: new Date(0).toISOString(), messages: [{ vin, iviReferenceId, iviVersionNumber: 1, xml: Buffer.from(signed.signedXml) }] });
+    if (outcome?.status !== 'delivered') throw new Error(`${vin}: ${outcome?.status === 'rejected' ? outcome.code : outcome?.status}`);
   });
   const seconds = (Date.now() - started) / 1000;
   await channel.close();

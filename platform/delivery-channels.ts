@@ -17,7 +17,11 @@ export async function createChannelRegistry(config: Config, logger: Logger): Pro
     channel(destinationId) {
       let channel = open.get(destinationId);
       if (!channel) {
-        channel = createDeliveryChannel(destinations, destinationId, { logger: logger.child({ destination: destinationId }), timeoutMs: config.ECOC_DELIVERY_TIMEOUT }).catch((error: unknown) => {
+        channel = createDeliveryChannel(destinations, destinationId, {
+          logger: logger.child({ destination: destinationId }),
+          timeoutMs: config.ECOC_DELIVERY_TIMEOUT,
+          concurrency: config.ECOC_RELEASE_CALL_CONCURRENCY,
+        }).catch((error: unknown) => {
           open.delete(destinationId);
           // An unknown destination stays unknown until someone edits the configuration.
           if (error instanceof UnknownDestinationError) throw new PermanentConnectorError(error.message, 'UNKNOWN_DESTINATION');

@@ -1,16 +1,16 @@
-import { z } from 'zod';
-import { packageAcknowledgementSchema } from './sftp-package.ts';
+import type { TemporarilyUnavailableError } from './errors.ts';
 
 /**
- * What the release workflow's delivery activities talk to. A destination is either a National
- * Access Point (one signed IVI message per VIN per call, withdrawal by VIN) or an SFTP partner
- * (packages of many messages, acknowledged later by a file from the partner).
+ * The one interface delivery activities talk to, whatever the destination is: a National Access
+ * Point (one SOAP call per message, withdrawal by VIN, receipt at once) or an SFTP partner (one
+ * zip package per batch, acknowledged later by a file from the partner). Activities never ask
+ * which; the channel for a destination comes from `createDeliveryChannel`.
  *
- * Outcomes are plain JSON (activities return them to workflows):
- * - `delivered` carries the receipt/reference to store;
- * - `rejected` is final: retrying the same bytes cannot succeed (reason code + message);
- * - a temporary outage is not an outcome but a thrown `TemporarilyUnavailableError`, so
- *   Temporal's activity retry policy handles it; `PermanentConnectorError` is non-retryable.
+ * - `rejected` is final: sending the same bytes again cannot succeed (reason code + message).
+ * - `unavailable` (per message) means the destination was away for that message only, while
+ *   others went through: the caller stores what was delivered, then throws the error so
+ *   Temporal's retry policy tries again. An outage that stops the whole call (an SFTP server that
+ *   is down) is thrown as `TemporarilyUnavailableError`; `PermanentConnectorError` is final.
  */
 
 /** A signed message exactly as stored: the bytes are sent as they are, never re-serialised. */
@@ -21,75 +21,77 @@ export interface SignedIviMessage {
   xml: Uint8Array;
 }
 
-export const napReceiptSchema = z.object({
-  /** The NAP's own reference for this call; store it with the certificate. */
-  receiptId: z.string().min(1),
-  vin: z.string(),
-  iviReferenceId: z.string().optional(),
-  receivedAt: z.string(),
-  /** The NAP had already accepted exactly these bytes (a retried call); nothing was duplicated. */
-  replayed: z.boolean(),
-});
-
-const rejection = {
-  status: z.literal('rejected'),
-  code: z.string().min(1),
-  message: z.string(),
-};
-
-export const messageOutcomeSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('delivered'), vin: z.string(), receipt: napReceiptSchema }),
-  z.object({ vin: z.string(), ...rejection }),
-]);
-
-export const withdrawalOutcomeSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('withdrawn'), vin: z.string(), receipt: napReceiptSchema }),
-  z.object({ vin: z.string(), ...rejection }),
-]);
-
-export const packageOutcomeSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('delivered'), packageName: z.string(), sha256: z.string(), size: z.number(), count: z.number() }),
-  /** The same package (same name, same bytes) is already on the partner's server. */
-  z.object({ status: z.literal('already_delivered'), packageName: z.string(), sha256: z.string(), size: z.number(), count: z.number() }),
-  z.object({ packageName: z.string(), ...rejection }),
-]);
-
-export const acknowledgementOutcomeSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('pending'), packageName: z.string() }),
-  z.object({ status: z.literal('acknowledged'), packageName: z.string(), acknowledgement: packageAcknowledgementSchema }),
-]);
-
-export type NapReceipt = z.infer<typeof napReceiptSchema>;
-export type MessageOutcome = z.infer<typeof messageOutcomeSchema>;
-export type WithdrawalOutcome = z.infer<typeof withdrawalOutcomeSchema>;
-export type PackageOutcome = z.infer<typeof packageOutcomeSchema>;
-export type AcknowledgementOutcome = z.infer<typeof acknowledgementOutcomeSchema>;
-
-export interface IviPackageRequest {
-  /** Chosen by the release workflow and stable across retries: it names the package file. */
+/** What one `deliver` call sends. A retry passes the same `packageId` and `createdAt`. */
+export interface DeliveryBatch {
+  /** Chosen by the caller and stable across retries; SFTP names the package file after it. */
   packageId: string;
-  /** Part of the manifest; fixed by the caller so a retried build yields the same bytes. */
+  /** Part of an SFTP manifest; fixed by the caller so a retried build yields the same bytes. */
   createdAt: string;
-  messages: SignedIviMessage[];
+  messages: readonly SignedIviMessage[];
 }
 
-interface ChannelBase {
+/** Kinds of `delivery_receipt` rows a delivery writes (one per message, destination and kind). */
+export const DELIVERY_RECEIPT_KINDS = ['nap_receipt', 'sftp_package'] as const;
+export type DeliveryReceiptKind = (typeof DELIVERY_RECEIPT_KINDS)[number];
+
+/** What to store about an answer from the destination (a `delivery_receipt` row). */
+export interface DestinationReceipt<Kind extends string = DeliveryReceiptKind> {
+  kind: Kind;
+  /** The destination's reference: a NAP receipt id, an SFTP package file name. */
+  reference: string;
+  /** ISO instant of delivery. */
+  at: string;
+  /** True when delivery is its own acknowledgement; false when `fetchAcknowledgement(batch.packageId)` brings it later. */
+  acknowledged: boolean;
+  /** Kept as JSON with the receipt. */
+  detail: object;
+}
+
+export interface Rejection {
+  status: 'rejected';
+  code: string;
+  message: string;
+}
+
+export type DeliveryOutcome = { iviReferenceId: string } & (
+  | { status: 'delivered'; receipt: DestinationReceipt }
+  | Rejection
+  | { status: 'unavailable'; error: TemporarilyUnavailableError }
+);
+
+export type WithdrawalOutcome =
+  | { status: 'withdrawn'; receipt: DestinationReceipt<'nap_withdrawal'> }
+  /** The destination has no withdrawal (SFTP partners); `reference` says so where a receipt would be. */
+  | { status: 'not_notified'; reference: string }
+  | Rejection;
+
+/** A partner's verdict on one package: one entry per file of the package. */
+export interface PackageAcknowledgement {
+  packageId: string;
+  receivedAt: string;
+  files: { name: string; status: 'accepted' | 'rejected'; code?: string | undefined; reason?: string | undefined }[];
+}
+
+export type AcknowledgementOutcome =
+  | { status: 'pending'; packageName: string }
+  | { status: 'acknowledged'; packageName: string; acknowledgement: PackageAcknowledgement }
+  /** Deliveries to this destination are acknowledged on delivery: there is nothing to fetch. */
+  | { status: 'not_applicable' };
+
+export interface DeliverOptions {
+  /** Called after each message is settled (activities heartbeat from it). */
+  onProgress?: (() => void) | undefined;
+}
+
+export interface DeliveryChannel {
   readonly destinationId: string;
+  /** For plans and logs only; callers do not branch on it. */
+  readonly kind: 'nap' | 'sftp';
+  /** One outcome per message of the batch, in batch order. A correction is the next version of the same VIN. */
+  deliver(batch: DeliveryBatch, options?: DeliverOptions): Promise<DeliveryOutcome[]>;
+  /** Tells the destination the vehicle's eCoC is withdrawn, where it can be told. */
+  withdraw(vin: string, reason: string): Promise<WithdrawalOutcome>;
+  /** The partner's acknowledgement of a delivered batch, if it has answered yet. */
+  fetchAcknowledgement(packageId: string): Promise<AcknowledgementOutcome>;
   close(): Promise<void>;
 }
-
-export interface NapDeliveryChannel extends ChannelBase {
-  readonly kind: 'nap';
-  /** One message, one call. A correction is simply the next version of the same VIN. */
-  deliverMessage(message: SignedIviMessage): Promise<MessageOutcome>;
-  withdraw(vin: string, reason: string): Promise<WithdrawalOutcome>;
-}
-
-export interface SftpDeliveryChannel extends ChannelBase {
-  readonly kind: 'sftp';
-  deliverPackage(request: IviPackageRequest): Promise<PackageOutcome>;
-  /** Picks up `<package>.ack.json` if the partner has written it. */
-  fetchAcknowledgement(packageId: string): Promise<AcknowledgementOutcome>;
-}
-
-export type DeliveryChannel = NapDeliveryChannel | SftpDeliveryChannel;

@@ -37,6 +37,8 @@ export interface DeliveryChannelOptions {
   logger: Logger;
   /** Upper bound per call (`ECOC_DELIVERY_TIMEOUT`). */
   timeoutMs: number;
+  /** Calls in flight at once within one delivery, for destinations called once per message (`ECOC_RELEASE_CALL_CONCURRENCY`); default 1. */
+  concurrency?: number | undefined;
 }
 
 /** The channel for one configured destination; an unknown id names the ones that exist. */

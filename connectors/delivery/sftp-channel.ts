@@ -2,45 +2,65 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import type { SftpDestination } from '../../schemas/config/destinations.ts';
 import { withSftpSession } from '../sftp/client.ts';
-import type { AcknowledgementOutcome, IviPackageRequest, PackageOutcome, SftpDeliveryChannel } from './channel.ts';
+import type { AcknowledgementOutcome, DeliveryChannel, DeliveryOutcome, WithdrawalOutcome } from './channel.ts';
 import { PermanentConnectorError } from './errors.ts';
 import { acknowledgementFileName, buildIviPackage, packageAcknowledgementSchema, packageFileName, packageIdSchema } from './sftp-package.ts';
 
+/** What a withdrawal at an SFTP partner records instead of a receipt: partners get no delete. */
+export const PARTNER_NOT_NOTIFIED = 'partner-not-notified';
+
 /**
- * SFTP partner delivery. Each call opens its own session (activities may run on any worker and
- * be retried), uploads atomically, and never overwrites: a package already present with the same
- * bytes counts as delivered, one with different bytes is a conflict that needs a person.
+ * SFTP partner delivery: a batch is one zip package (`<packageId>.zip`: the signed files plus a
+ * manifest), acknowledged later by the partner's `<packageId>.ack.json`. Each call opens its own
+ * session (activities may run on any worker and be retried), uploads atomically, and never
+ * overwrites: a package already present with the same bytes counts as delivered, one with
+ * different bytes is a conflict that needs a person (every message of the batch is rejected).
  */
-export function createSftpDeliveryChannel(destination: SftpDestination, options: { logger: Logger }): SftpDeliveryChannel {
+export function createSftpDeliveryChannel(destination: SftpDestination, options: { logger: Logger }): DeliveryChannel {
   const logger = options.logger.child({ component: 'delivery', destination: destination.id, kind: 'sftp' });
   return {
     kind: 'sftp',
     destinationId: destination.id,
 
-    async deliverPackage(request: IviPackageRequest): Promise<PackageOutcome> {
-      const built = await buildIviPackage(destination.id, request);
+    async deliver(batch, deliverOptions): Promise<DeliveryOutcome[]> {
+      if (batch.messages.length === 0) return [];
+      const built = await buildIviPackage(destination.id, batch);
       const summary = { packageName: built.name, sha256: built.sha256, size: built.zip.byteLength, count: built.manifest.count };
-      return withSftpSession(destination, { logger }, async (session) => {
+      const status = await withSftpSession(destination, { logger }, async (session) => {
         if (await session.exists(built.name)) {
           const remote = await session.read(built.name);
           const remoteHash = createHash('sha256').update(remote).digest('hex');
           if (remoteHash === built.sha256) {
             logger.info(summary, 'package already on the partner server; not uploaded again');
-            return { status: 'already_delivered', ...summary };
+            return 'already_delivered' as const;
           }
           logger.error({ ...summary, remoteHash }, 'a different package with the same name is on the partner server');
-          return {
-            status: 'rejected',
-            packageName: built.name,
-            code: 'PACKAGE_CONFLICT',
-            message: `${destination.id}: ${built.name} already exists with different content (remote sha256 ${remoteHash}, ours ${built.sha256}); not overwritten`,
-          };
+          return { remoteHash };
         }
         await session.uploadAtomic(built.name, built.zip);
         logger.info(summary, 'package delivered');
-        return { status: 'delivered', ...summary };
+        return 'delivered' as const;
       });
+      deliverOptions?.onProgress?.();
+      if (typeof status === 'object') {
+        const message = `${destination.id}: ${built.name} already exists with different content (remote sha256 ${status.remoteHash}, ours ${built.sha256}); not overwritten`;
+        return batch.messages.map(({ iviReferenceId }) => ({ iviReferenceId, status: 'rejected', code: 'PACKAGE_CONFLICT', message }));
+      }
+      const at = new Date().toISOString();
+      return batch.messages.map((message, index) => ({
+        iviReferenceId: message.iviReferenceId,
+        status: 'delivered',
+        receipt: {
+          kind: 'sftp_package',
+          reference: built.name,
+          at,
+          acknowledged: false,
+          detail: { status, packageId: built.manifest.packageId, ...summary, file: built.manifest.files[index]!.name },
+        },
+      }));
     },
+
+    withdraw: async (): Promise<WithdrawalOutcome> => ({ status: 'not_notified', reference: PARTNER_NOT_NOTIFIED }),
 
     async fetchAcknowledgement(packageId: string): Promise<AcknowledgementOutcome> {
       const id = packageIdSchema.parse(packageId);

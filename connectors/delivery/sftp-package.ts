@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import yazl from 'yazl';
 import { z } from 'zod';
-import type { IviPackageRequest } from './channel.ts';
+import type { DeliveryBatch, PackageAcknowledgement } from './channel.ts';
 
 /** Package ids become file names on the partner's server. */
 export const packageIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" and "-" (at most 128 characters)');
@@ -38,10 +38,9 @@ export const packageAcknowledgementSchema = z.object({
       }),
     )
     .min(1),
-});
+}) satisfies z.ZodType<PackageAcknowledgement>;
 
 export type PackageManifest = z.infer<typeof packageManifestSchema>;
-export type PackageAcknowledgement = z.infer<typeof packageAcknowledgementSchema>;
 
 export interface IviPackage {
   name: string;
@@ -60,7 +59,7 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
  * Deterministic: entry order, timestamps and manifest derive from the request only, so a
  * retried build produces the same bytes and hash, which is what makes re-delivery detectable.
  */
-export async function buildIviPackage(destinationId: string, request: IviPackageRequest): Promise<IviPackage> {
+export async function buildIviPackage(destinationId: string, request: DeliveryBatch): Promise<IviPackage> {
   const packageId = packageIdSchema.parse(request.packageId);
   if (request.messages.length === 0) throw new Error(`package ${packageId} has no messages`);
   const createdAt = new Date(request.createdAt);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeySigner } from '../../connectors/hsm/signer.ts';
 import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
-import type { NapDeliveryChannel, SignedIviMessage } from '../../connectors/delivery/channel.ts';
+import type { DeliveryChannel, DeliveryOutcome, SignedIviMessage } from '../../connectors/delivery/channel.ts';
 import { createDeliveryChannel, loadDestinations, UnknownDestinationError } from '../../connectors/delivery/destinations.ts';
 import { isRetryable, PermanentConnectorError, TemporarilyUnavailableError } from '../../connectors/delivery/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
@@ -39,10 +39,20 @@ async function signedMessage(vin: string, iviVersionNumber: number, edit: (xml: 
   return { vin, iviReferenceId, iviVersionNumber, xml: Buffer.from(signed.signedXml, 'utf8') };
 }
 
-async function channel(overrides: Partial<NapDestination> = {}): Promise<NapDeliveryChannel> {
+async function channel(overrides: Partial<NapDestination> = {}): Promise<DeliveryChannel> {
   const created = await createDeliveryChannel([{ ...destination, ...overrides }], destination.id, { logger, timeoutMs: 10_000 });
   if (created.kind !== 'nap') throw new Error('expected a NAP channel');
   return created;
+}
+
+/** One message as a batch of one; an outage outcome is thrown, as the delivery activity does after storing the rest. */
+async function deliverOne(nap: DeliveryChannel, message: SignedIviMessage): Promise<Exclude<DeliveryOutcome, { status: 'unavailable' }>> {
+  const outcomes = await nap.deliver({ packageId: `test-${message.iviReferenceId}`, createdAt: new Date(0).toISOString(), messages: [message] });
+  expect(outcomes).toHaveLength(1);
+  const outcome = outcomes[0]!;
+  expect(outcome.iviReferenceId).toBe(message.iviReferenceId);
+  if (outcome.status === 'unavailable') throw outcome.error;
+  return outcome;
 }
 
 function admin(path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -92,11 +102,15 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
     const nap = await channel();
     try {
       const first = await signedMessage('WVWZZZ1JZXW000001', 1);
-      const delivered = await nap.deliverMessage(first);
-      expect(delivered).toMatchObject({ status: 'delivered', vin: first.vin, receipt: { vin: first.vin, iviReferenceId: first.iviReferenceId, replayed: false } });
+      const delivered = await deliverOne(nap, first);
+      expect(delivered).toMatchObject({
+        status: 'delivered',
+        iviReferenceId: first.iviReferenceId,
+        receipt: { kind: 'nap_receipt', acknowledged: true, detail: { vin: first.vin, iviReferenceId: first.iviReferenceId, replayed: false } },
+      });
 
       const correction = await signedMessage('WVWZZZ1JZXW000001', 2);
-      const corrected = await nap.deliverMessage(correction);
+      const corrected = await deliverOne(nap, correction);
       expect(corrected.status).toBe('delivered');
 
       const stored = await admin(`/admin/vins/${first.vin}`);
@@ -105,11 +119,13 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
         [2, correction.iviReferenceId],
       ]);
       // The simulator kept the exact bytes that were signed.
-      const receiptId = (delivered as { receipt: { receiptId: string } }).receipt.receiptId;
+      const { receipt } = delivered as Extract<DeliveryOutcome, { status: 'delivered' }>;
+      const receiptId = receipt.reference;
+      expect(receipt.detail).toMatchObject({ receiptId });
       expect(readFileSync(join(stateDir, 'messages', `${receiptId}.xml`)).equals(Buffer.from(first.xml))).toBe(true);
 
       const withdrawn = await nap.withdraw(first.vin, 'vehicle not placed on the market');
-      expect(withdrawn).toMatchObject({ status: 'withdrawn', vin: first.vin });
+      expect(withdrawn).toMatchObject({ status: 'withdrawn', receipt: { kind: 'nap_withdrawal', detail: { vin: first.vin } } });
       const again = await nap.withdraw(first.vin, 'twice');
       expect(again).toMatchObject({ status: 'rejected', code: 'UNKNOWN_VIN' });
     } finally {
@@ -120,7 +136,7 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
   it('speaks SOAP 1.2 as well', async () => {
     const nap = await channel({ soapVersion: '1.2' });
     try {
-      expect((await nap.deliverMessage(await signedMessage('WVWZZZ1JZXW000012', 1))).status).toBe('delivered');
+      expect((await deliverOne(nap, await signedMessage('WVWZZZ1JZXW000012', 1))).status).toBe('delivered');
       expect(await nap.withdraw('WVWZZZ1JZXW000099', 'never sent')).toMatchObject({ status: 'rejected', code: 'UNKNOWN_VIN' });
     } finally {
       await nap.close();
@@ -131,37 +147,37 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
     const nap = await channel();
     try {
       const base = await signedMessage('WVWZZZ1JZXW000002', 1);
-      expect((await nap.deliverMessage(base)).status).toBe('delivered');
+      expect((await deliverOne(nap, base)).status).toBe('delivered');
 
       // The same call again (a retry after a lost answer) is answered with the original receipt.
-      const replay = await nap.deliverMessage(base);
-      expect(replay).toMatchObject({ status: 'delivered', receipt: { replayed: true } });
+      const replay = await deliverOne(nap, base);
+      expect(replay).toMatchObject({ status: 'delivered', receipt: { detail: { replayed: true } } });
 
       const sameVersion = await signedMessage('WVWZZZ1JZXW000002', 1);
-      expect(await nap.deliverMessage(sameVersion)).toMatchObject({ status: 'rejected', code: 'VERSION_NOT_INCREASING' });
+      expect(await deliverOne(nap, sameVersion)).toMatchObject({ status: 'rejected', code: 'VERSION_NOT_INCREASING' });
 
       const reused = await signedMessage('WVWZZZ1JZXW000003', 1);
-      expect(await nap.deliverMessage({ ...reused, iviReferenceId: base.iviReferenceId })).toMatchObject({ status: 'rejected', code: 'DUPLICATE_REFERENCE_ID' });
+      expect(await deliverOne(nap, { ...reused, iviReferenceId: base.iviReferenceId })).toMatchObject({ status: 'rejected', code: 'DUPLICATE_REFERENCE_ID' });
 
       const fresh = await signedMessage('WVWZZZ1JZXW000004', 1);
       const tamperedFresh = Buffer.from(Buffer.from(fresh.xml).toString('utf8').replace(/<Variant>([^<]*)<\/Variant>/, '<Variant>$1Z</Variant>'));
       expect(tamperedFresh.equals(Buffer.from(fresh.xml))).toBe(false);
-      expect(await nap.deliverMessage({ ...fresh, xml: tamperedFresh })).toMatchObject({ status: 'rejected', code: 'SIGNATURE_INVALID' });
+      expect(await deliverOne(nap, { ...fresh, xml: tamperedFresh })).toMatchObject({ status: 'rejected', code: 'SIGNATURE_INVALID' });
 
       const unsigned = Buffer.from(Buffer.from(fresh.xml).toString('utf8').replace(/<Signature xmlns="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#">[\s\S]*<\/Signature>/, ''));
       expect(unsigned.toString()).toContain('<SignatureLocation>');
-      expect(await nap.deliverMessage({ ...fresh, xml: unsigned })).toMatchObject({ status: 'rejected', code: 'SIGNATURE_MISSING' });
+      expect(await deliverOne(nap, { ...fresh, xml: unsigned })).toMatchObject({ status: 'rejected', code: 'SIGNATURE_MISSING' });
 
       const invalid = await signedMessage('WVWZZZ1JZXW000005', 1, (xml) => xml.replace(/<VehicleCategory>[^<]*<\/VehicleCategory>/, '<VehicleCategory>ZZ</VehicleCategory>'));
-      const schema = await nap.deliverMessage(invalid);
+      const schema = await deliverOne(nap, invalid);
       expect(schema).toMatchObject({ status: 'rejected', code: 'SCHEMA_INVALID' });
       expect((schema as { message: string }).message).toMatch(/VehicleCategory/);
 
       const mismatch = await signedMessage('WVWZZZ1JZXW000006', 1);
-      expect(await nap.deliverMessage({ ...mismatch, vin: 'WVWZZZ1JZXW000007' })).toMatchObject({ status: 'rejected', code: 'HEADER_MISMATCH' });
+      expect(await deliverOne(nap, { ...mismatch, vin: 'WVWZZZ1JZXW000007' })).toMatchObject({ status: 'rejected', code: 'HEADER_MISMATCH' });
 
       const hostile = Buffer.from('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>');
-      expect(await nap.deliverMessage({ ...fresh, iviReferenceId: randomUUID(), xml: hostile })).toMatchObject({ status: 'rejected', code: 'SCHEMA_INVALID' });
+      expect(await deliverOne(nap, { ...fresh, iviReferenceId: randomUUID(), xml: hostile })).toMatchObject({ status: 'rejected', code: 'SCHEMA_INVALID' });
     } finally {
       await nap.close();
     }
@@ -181,7 +197,7 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
     const message = await signedMessage('WVWZZZ1JZXW000008', 1);
     const rogue = await channel({ clientCertFile: pki.rogueClientCert, clientKeyFile: pki.rogueClientKey });
     try {
-      const error = await rogue.deliverMessage(message).catch((e: unknown) => e);
+      const error = await deliverOne(rogue, message).catch((e: unknown) => e);
       // TLS 1.2 reports the refusal as an alert (permanent); under TLS 1.3 the client has already
       // sent its request when the server's verdict arrives, and often sees only a reset (retried).
       if (error instanceof PermanentConnectorError) expect(error.code).toBe('TLS_REFUSED');
@@ -205,7 +221,7 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
       // What Temporal's retry policy does for the activity, without the backoff.
       for (let attempt = 1; attempt <= 5 && !outcome; attempt++) {
         try {
-          outcome = await nap.deliverMessage(message);
+          outcome = await deliverOne(nap, message);
         } catch (error) {
           if (!isRetryable(error)) throw error;
           failures.push(error);
@@ -214,7 +230,29 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
       expect(failures).toHaveLength(2);
       expect(failures[0]).toBeInstanceOf(TemporarilyUnavailableError);
       expect((failures[0] as TemporarilyUnavailableError).retryAfterMs).toBe(1000);
-      expect(outcome).toMatchObject({ status: 'delivered', receipt: { replayed: false } });
+      expect(outcome).toMatchObject({ status: 'delivered', receipt: { detail: { replayed: false } } });
+    } finally {
+      await nap.close();
+    }
+  });
+
+  it('answers a batch message by message: an outage on some calls leaves the others delivered', async () => {
+    const nap = await createDeliveryChannel([destination], destination.id, { logger, timeoutMs: 10_000, concurrency: 1 });
+    try {
+      const messages = [await signedMessage('WVWZZZ1JZXW000013', 1), await signedMessage('WVWZZZ1JZXW000014', 1), await signedMessage('WVWZZZ1JZXW000015', 1)];
+      await admin('/admin/outage', { calls: 2 });
+      let progress = 0;
+      const outcomes = await nap.deliver({ packageId: 'nap-batch', createdAt: new Date(0).toISOString(), messages }, { onProgress: () => (progress += 1) });
+      expect(outcomes.map((o) => [o.iviReferenceId, o.status])).toEqual([
+        [messages[0]!.iviReferenceId, 'unavailable'],
+        [messages[1]!.iviReferenceId, 'unavailable'],
+        [messages[2]!.iviReferenceId, 'delivered'],
+      ]);
+      expect((outcomes[0] as { error: unknown }).error).toBeInstanceOf(TemporarilyUnavailableError);
+      expect(progress).toBe(3);
+      expect((await admin(`/admin/vins/${messages[0]!.vin}`)).status).toBe(404);
+      // A NAP receipt is the acknowledgement: nothing to fetch later.
+      expect(await nap.fetchAcknowledgement('nap-batch')).toEqual({ status: 'not_applicable' });
     } finally {
       await nap.close();
     }
@@ -223,7 +261,7 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
   it('reports an unreachable NAP as retryable', async () => {
     const nap = await channel({ url: 'https://127.0.0.1:1/nap' });
     try {
-      const error = await nap.deliverMessage(await signedMessage('WVWZZZ1JZXW000010', 1)).catch((e: unknown) => e);
+      const error = await deliverOne(nap, await signedMessage('WVWZZZ1JZXW000010', 1)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TemporarilyUnavailableError);
     } finally {
       await nap.close();
@@ -234,7 +272,7 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
     const nap = await channel();
     const first = await signedMessage('WVWZZZ1JZXW000011', 1);
     try {
-      expect((await nap.deliverMessage(first)).status).toBe('delivered');
+      expect((await deliverOne(nap, first)).status).toBe('delivered');
     } finally {
       await nap.close();
     }
@@ -242,7 +280,7 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
     simulator = await startNapSimulatorProcess(pki, stateDir, simulator.port);
     const restarted = await channel();
     try {
-      expect(await restarted.deliverMessage(await signedMessage(first.vin, 1))).toMatchObject({ status: 'rejected', code: 'VERSION_NOT_INCREASING' });
+      expect(await deliverOne(restarted, await signedMessage(first.vin, 1))).toMatchObject({ status: 'rejected', code: 'VERSION_NOT_INCREASING' });
     } finally {
       await restarted.close();
     }

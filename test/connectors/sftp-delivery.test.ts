@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SftpDeliveryChannel, SignedIviMessage } from '../../connectors/delivery/channel.ts';
+import type { DeliveryBatch, DeliveryChannel, DeliveryOutcome, SignedIviMessage } from '../../connectors/delivery/channel.ts';
 import { createDeliveryChannel } from '../../connectors/delivery/destinations.ts';
 import { isRetryable, PermanentConnectorError, TemporarilyUnavailableError } from '../../connectors/delivery/errors.ts';
 import { packageManifestSchema } from '../../connectors/delivery/sftp-package.ts';
@@ -23,10 +23,33 @@ const message = (vin: string, iviVersionNumber: number): SignedIviMessage => ({
   xml: Buffer.concat([SPECIMEN, Buffer.from(`<!-- ${vin} v${iviVersionNumber} -->`)]),
 });
 
-async function channel(): Promise<SftpDeliveryChannel> {
+async function channel(): Promise<DeliveryChannel> {
   const created = await createDeliveryChannel([destination], destination.id, { logger, timeoutMs: 10_000 });
   if (created.kind !== 'sftp') throw new Error('expected an SFTP channel');
   return created;
+}
+
+/**
+ * A batch is one package: every message gets the same outcome. Returns that outcome (receipt
+ * detail flattened in, as the package summary used to be) after checking each message got it.
+ */
+async function deliverPackage(partner: DeliveryChannel, batch: DeliveryBatch) {
+  const outcomes = await partner.deliver(batch);
+  expect(outcomes.map((o) => o.iviReferenceId)).toEqual(batch.messages.map((m) => m.iviReferenceId));
+  const first = outcomes[0]!;
+  if (first.status === 'unavailable') throw first.error;
+  if (first.status === 'rejected') {
+    expect(outcomes.every((o) => o.status === 'rejected' && o.code === first.code && o.message === first.message)).toBe(true);
+    return first;
+  }
+  const delivered = outcomes as Extract<DeliveryOutcome, { status: 'delivered' }>[];
+  const files = delivered.map((o) => (o.receipt.detail as { file: string }).file);
+  expect(files).toEqual(batch.messages.map((m) => `${m.vin}_v${m.iviVersionNumber}.xml`));
+  for (const { receipt } of delivered) {
+    expect(receipt).toMatchObject({ kind: 'sftp_package', reference: first.receipt.reference, at: first.receipt.at, acknowledged: false });
+    expect({ ...receipt.detail, file: undefined }).toEqual({ ...first.receipt.detail, file: undefined });
+  }
+  return { ...(first.receipt.detail as { status: string; packageId: string; packageName: string; sha256: string; size: number; count: number }) };
 }
 
 beforeAll(async () => {
@@ -42,7 +65,7 @@ describe('SFTP partner delivery', () => {
   it('uploads a zip of the signed files with a manifest, and picks up the partner acknowledgement', async () => {
     const partner = await channel();
     const messages = [message('WDB9634031L000001', 1), message('WDB9634031L000002', 3)];
-    const outcome = await partner.deliverPackage({ packageId: 'release-2026-07-06-001', createdAt: '2026-07-06T10:00:00Z', messages });
+    const outcome = await deliverPackage(partner, { packageId: 'release-2026-07-06-001', createdAt: '2026-07-06T10:00:00Z', messages });
     expect(outcome).toMatchObject({ status: 'delivered', packageName: 'release-2026-07-06-001.zip', count: 2 });
 
     const remote = join(sshd.root, 'partner-in', 'release-2026-07-06-001.zip');
@@ -78,15 +101,15 @@ describe('SFTP partner delivery', () => {
   it('never duplicates a re-delivered package, and refuses to overwrite a different one of the same name', async () => {
     const partner = await channel();
     const request = { packageId: 'release-redeliver', createdAt: '2026-07-06T11:00:00Z', messages: [message('WDB9634031L000003', 1)] };
-    const first = await partner.deliverPackage(request);
+    const first = await deliverPackage(partner, request);
     const remote = join(sshd.root, 'partner-in', 'release-redeliver.zip');
     const firstBytes = readFileSync(remote);
-    const again = await partner.deliverPackage(request);
+    const again = await deliverPackage(partner, request);
     expect(first.status).toBe('delivered');
     expect(again).toMatchObject({ status: 'already_delivered', sha256: (first as { sha256: string }).sha256 });
     expect(readFileSync(remote).equals(firstBytes)).toBe(true);
 
-    const different = await partner.deliverPackage({ ...request, messages: [message('WDB9634031L000004', 1)] });
+    const different = await deliverPackage(partner, { ...request, messages: [message('WDB9634031L000004', 1)] });
     expect(different).toMatchObject({ status: 'rejected', code: 'PACKAGE_CONFLICT' });
     expect(readFileSync(remote).equals(firstBytes)).toBe(true);
   });
@@ -111,7 +134,7 @@ describe('SFTP partner delivery', () => {
     // server comes back after the second failed attempt.
     for (let attempt = 1; attempt <= 5 && !outcome; attempt++) {
       try {
-        outcome = await partner.deliverPackage(request);
+        outcome = await deliverPackage(partner, request);
       } catch (error) {
         if (!isRetryable(error)) throw error;
         failures.push(error);
@@ -125,8 +148,15 @@ describe('SFTP partner delivery', () => {
     expect(existsSync(join(sshd.root, 'partner-in', 'release-outage.zip.part'))).toBe(false);
   });
 
+  it('does not notify a partner of a withdrawal, and sends nothing for an empty batch', async () => {
+    const partner = await channel();
+    expect(await partner.withdraw('WDB9634031L000007', 'vehicle not placed on the market')).toEqual({ status: 'not_notified', reference: 'partner-not-notified' });
+    expect(await partner.deliver({ packageId: 'release-empty', createdAt: '2026-07-06T12:00:00Z', messages: [] })).toEqual([]);
+    expect(existsSync(join(sshd.root, 'partner-in', 'release-empty.zip'))).toBe(false);
+  });
+
   it('rejects package ids that are not safe file names', async () => {
     const partner = await channel();
-    await expect(partner.deliverPackage({ packageId: '../escape', createdAt: '2026-07-06T12:00:00Z', messages: [message('WDB9634031L000006', 1)] })).rejects.toThrow(/letters, digits/);
+    await expect(deliverPackage(partner, { packageId: '../escape', createdAt: '2026-07-06T12:00:00Z', messages: [message('WDB9634031L000006', 1)] })).rejects.toThrow(/letters, digits/);
   });
 });

@@ -59,6 +59,28 @@ export interface ReleaseProgress {
   acknowledgementWorkflowId?: string | undefined;
 }
 
+/** A certificate the batch took over: its workflow is `delivering` with the batch id. */
+export interface ClaimedCertificate {
+  certificateId: string;
+  iviReferenceId: string;
+  messageVersion: number;
+}
+
+/** One delivery step of a batch: claimed certificates for one destination. */
+export interface ChunkInput {
+  destination: string;
+  batchId: string;
+  certificates: ClaimedCertificate[];
+}
+
+export interface ChunkOutcome {
+  delivered: number;
+  failed: number;
+  failedPermanently: number;
+  /** The package delivered for this chunk whose acknowledgement comes later (SFTP), if any. */
+  packageId?: string | undefined;
+}
+
 /** Where a selection page stopped: keyset on (status_changed_at, id). */
 export interface SelectionCursor {
   at: string;

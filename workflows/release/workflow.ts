@@ -13,11 +13,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import type { ChunkOutcome } from '../../activities/release.ts';
 import { EcocBatchId, EcocDestination } from '../search-attributes.ts';
 import { releaseAcknowledgementWorkflow } from './acknowledgements.ts';
 import {
   acknowledgementWorkflowId,
+  type ChunkOutcome,
   newBatchId,
   packageIdFor,
   progressQuery,
