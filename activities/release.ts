@@ -58,11 +58,14 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
   }
 
   return {
-    /** Fixes the run's sizes (overrides, else configuration) and counts what is waiting. */
-    async planRelease(input: { destination: string; cutoff: string; overrides: ReleaseOverrides }): Promise<ReleasePlan> {
+    /** Fixes the run's sizes (overrides, else configuration) and counts what it is to release. */
+    async planRelease(input: { destination: string; cutoff: string; overrides: ReleaseOverrides; certificateIds?: string[] | undefined }): Promise<ReleasePlan> {
       const target = await channel(input.destination).catch(rethrowClassified);
       const batchSize = input.overrides.batchSize ?? config.ECOC_RELEASE_BATCH_SIZE;
-      const waiting = await db.certificate.count({ where: { status: 'awaiting_release', destination: input.destination, statusChangedAt: { lte: new Date(input.cutoff) } } });
+      // An explicit list is exactly what the run releases; otherwise what is waiting, up to the batch size.
+      const expected = input.certificateIds
+        ? input.certificateIds.length
+        : Math.min(await db.certificate.count({ where: { status: 'awaiting_release', destination: input.destination, statusChangedAt: { lte: new Date(input.cutoff) } } }), batchSize);
       return {
         kind: target.kind,
         batchSize,
@@ -73,7 +76,7 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
         ackPollIntervalMs: config.ECOC_RELEASE_ACK_POLL_INTERVAL,
         ackTimeoutMs: config.ECOC_RELEASE_ACK_TIMEOUT,
         cutoff: input.cutoff,
-        expected: Math.min(waiting, batchSize),
+        expected,
       };
     },
 

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReleaseRun } from '../../releases/service.ts';
 import { claimForReleaseUpdate, releaseNowUpdate, reportDeliveryUpdate } from '../../workflows/certificate/definitions.ts';
-import type { AcknowledgementWatchResult, ReleaseProgress } from '../../workflows/release/definitions.ts';
+import { type AcknowledgementWatchResult, newBatchId, releaseNowWorkflowId, type ReleaseProgress } from '../../workflows/release/definitions.ts';
+import type { releaseWorkflow } from '../../workflows/release/index.ts';
 import { actors, NAP_DESTINATION, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 import { readPackages, seedAwaitingRelease, waitForProjection } from '../support/release.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
@@ -127,7 +129,61 @@ describe('batch release on the real Temporal server', () => {
     expect(summary).toMatchObject({ delivered: 1, failed: 0 });
     await waitForProjection(h, [immediate!.certificateId, batched!.certificateId], 'acknowledged');
     for (const certificate of [immediate!, batched!]) expect((await h.nap.received(certificate.vin))?.messages).toHaveLength(1);
-    expect((await h.status(immediate!.certificateId)).receipts[0]?.batchId).toBeUndefined();
+    // "Release now" is a release run of that one certificate under its own batch id, not the later run's.
+    const immediateBatchId = (await h.status(immediate!.certificateId)).receipts[0]?.batchId;
+    expect(immediateBatchId).toBeDefined();
+    expect(immediateBatchId).not.toBe(summary.batchId);
+    expect(await h.client.workflow.getHandle(releaseNowWorkflowId(immediateBatchId!)).result()).toMatchObject({ expected: 1, claimed: 1, delivered: 1, failed: 0 });
     expect((await h.status(batched!.certificateId)).receipts[0]?.batchId).toBe(summary.batchId);
   }, 300_000);
+
+  it('releases an explicit list: exactly those certificates, each once, at the NAP and at a partner, the others wait for the next run', async () => {
+    for (const destination of [NAP_DESTINATION, SFTP_DESTINATION]) {
+      const seeded = await seedAwaitingRelease(h, { count: 5, destination });
+      const listed = [seeded[1]!, seeded[3]!];
+      const others = seeded.filter((c) => !listed.includes(c));
+      const batchId = newBatchId(destination, new Date(), randomUUID());
+      const summary = (await h.client.workflow.execute<typeof releaseWorkflow>('releaseWorkflow', {
+        workflowId: releaseNowWorkflowId(batchId),
+        taskQueue: h.taskQueue,
+        args: [{ destination, batchId, certificateIds: listed.map((c) => c.certificateId), requestedBy: actors.release.id }],
+      })) as ReleaseProgress;
+      expect(summary).toMatchObject({ batchId, phase: 'completed', expected: 2, selected: 2, claimed: 2, skipped: 0, delivered: 2, failed: 0, remaining: 0 });
+      await waitForProjection(h, others.map((c) => c.certificateId), 'awaiting_release');
+      const receipts = await h.db.deliveryReceipt.findMany({ where: { destination, batchId } });
+      expect(receipts.map((r) => r.certificateId).sort()).toEqual(listed.map((c) => c.certificateId).sort());
+
+      if (destination === NAP_DESTINATION) {
+        expect(summary.packages).toBe(0);
+        expect(summary.acknowledgementWorkflowId).toBeUndefined();
+        await waitForProjection(h, listed.map((c) => c.certificateId), 'acknowledged');
+        for (const certificate of listed) expect((await h.nap.received(certificate.vin))?.messages).toHaveLength(1);
+        for (const certificate of others) expect(await h.nap.received(certificate.vin)).toBeUndefined();
+      } else {
+        expect(summary.packages).toBe(1);
+        await waitForProjection(h, listed.map((c) => c.certificateId), 'delivered');
+        const packages = (await readPackages(partnerDir)).filter((p) => p.name.startsWith(batchId));
+        expect(packages.map((p) => p.name)).toEqual([`${batchId}-p0001.zip`]);
+        const manifest = packages[0]!.manifest;
+        expect(manifest.files.map((file) => file.vin).sort()).toEqual(listed.map((c) => c.vin).sort());
+        const everywhere = (await readPackages(partnerDir)).flatMap((p) => p.manifest.files.map((file) => file.vin));
+        for (const certificate of listed) expect(everywhere.filter((vin) => vin === certificate.vin)).toHaveLength(1);
+        for (const certificate of others) expect(everywhere).not.toContain(certificate.vin);
+        // The acknowledgement watch runs as for any batch.
+        const ack = { packageId: manifest.packageId, receivedAt: new Date().toISOString(), files: manifest.files.map((file) => ({ name: file.name, status: 'accepted' })) };
+        const file = join(partnerDir, `${manifest.packageId}.ack.json`);
+        writeFileSync(`${file}.part`, JSON.stringify(ack));
+        renameSync(`${file}.part`, file);
+        const watch = (await h.client.workflow.getHandle(summary.acknowledgementWorkflowId!).result()) as AcknowledgementWatchResult;
+        expect(watch).toEqual({ batchId, pendingPackages: [], accepted: 2, rejected: 0 });
+        await waitForProjection(h, listed.map((c) => c.certificateId), 'acknowledged');
+      }
+
+      // The next ordinary run takes the three that were not listed, and nothing else.
+      const next = await release(destination);
+      expect(next).toMatchObject({ selected: 3, claimed: 3, delivered: 3, failed: 0 });
+      const all = await h.db.deliveryReceipt.findMany({ where: { destination, certificateId: { in: seeded.map((c) => c.certificateId) } } });
+      expect(all.map((r) => r.certificateId).sort()).toEqual(seeded.map((c) => c.certificateId).sort());
+    }
+  }, 600_000);
 });

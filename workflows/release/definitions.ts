@@ -13,6 +13,12 @@ export interface ReleaseInput extends ReleaseOverrides {
   batchId?: string | undefined;
   /** Who asked for the run: a person's id, or `schedule:<id>`. */
   requestedBy?: string | undefined;
+  /**
+   * Release exactly these certificates (e.g. "release now": a batch of one) instead of selecting
+   * what is waiting: the list is the run's only selection page; claims, delivery, reports and the
+   * acknowledgement watch are as for any batch.
+   */
+  certificateIds?: string[] | undefined;
   /** Carried over by continue-as-new. */
   carried?: ReleaseCarry | undefined;
 }
@@ -131,6 +137,11 @@ export const progressQuery = defineQuery<ReleaseProgress>('releaseProgress');
  */
 export function releaseWorkflowId(destination: string): string {
   return `release-${destination}`;
+}
+
+/** The release of an explicit list (`ReleaseInput.certificateIds`), e.g. a certificate released now. */
+export function releaseNowWorkflowId(batchId: string): string {
+  return `release-now-${batchId}`;
 }
 
 /** The id schedules start (Temporal appends the scheduled time). */

@@ -49,7 +49,8 @@ const CHUNKS_PER_LANE_PER_PAGE = 4;
  * One batch release to one destination: select waiting certificates (oldest first, up to the
  * batch size), claim each from its certificate workflow, deliver in chunks (an SFTP package or a
  * group of NAP calls) with bounded concurrency, and report every outcome back, so the certificate
- * workflows stay the source of truth. A failed delivery never fails the run: the certificate goes
+ * workflows stay the source of truth. Given `certificateIds`, the run releases exactly those (one
+ * page, e.g. "release now" as a batch of one) with the same claim, delivery and reports. A failed delivery never fails the run: the certificate goes
  * back to awaiting_release (or to failed, if the destination rejected it) and the run goes on.
  * Large runs continue as new at page boundaries; progress is a query and search attributes.
  */
@@ -80,6 +81,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgr
     { key: EcocDestination, value: destination },
     { key: EcocBatchId, value: batchId },
   ]);
+  // An explicit list replaces selection: the run releases exactly these (each once).
+  const listed = input.certificateIds ? [...new Set(input.certificateIds)] : undefined;
 
   const plan =
     input.carried?.plan ??
@@ -87,6 +90,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgr
       destination,
       cutoff: progress.startedAt,
       overrides: { batchSize: input.batchSize, chunkSize: input.chunkSize, concurrency: input.concurrency },
+      ...(listed ? { certificateIds: listed } : {}),
     }));
   progress.expected = plan.expected;
   progress.phase = 'delivering';
@@ -144,22 +148,33 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgr
     }
   }
 
+  /** A page of certificate ids in chunks of the plan's size, numbered on from the last chunk. */
+  function chunksOf(certificateIds: string[]): { certificateIds: string[]; number: number }[] {
+    const chunks: { certificateIds: string[]; number: number }[] = [];
+    for (let start = 0; start < certificateIds.length; start += plan.chunkSize) {
+      chunks.push({ certificateIds: certificateIds.slice(start, start + plan.chunkSize), number: nextChunk++ });
+    }
+    return chunks;
+  }
+
   try {
-    while (progress.selected < plan.batchSize) {
-      const limit = Math.min(plan.chunkSize * plan.concurrency * CHUNKS_PER_LANE_PER_PAGE, plan.batchSize - progress.selected);
-      const page = await steps.selectForRelease({ destination, cutoff: plan.cutoff, after: cursor, limit });
-      cursor = page.cursor;
-      progress.selected += page.certificateIds.length;
-      const chunks: { certificateIds: string[]; number: number }[] = [];
-      for (let start = 0; start < page.certificateIds.length; start += plan.chunkSize) {
-        chunks.push({ certificateIds: page.certificateIds.slice(start, start + plan.chunkSize), number: nextChunk++ });
-      }
-      await inLanes(chunks, plan.concurrency, processChunk);
-      if (page.certificateIds.length < limit) break;
-      const info = workflowInfo();
-      if (progress.selected < plan.batchSize && (info.historyLength >= plan.historyEvents || info.continueAsNewSuggested)) {
-        const carried: ReleaseCarry = { batchId, plan, progress, cursor, nextChunk, packageIds };
-        return await continueAsNew<typeof releaseWorkflow>({ ...input, carried });
+    if (listed) {
+      // The list is the only page: no selection, no continue-as-new.
+      progress.selected += listed.length;
+      await inLanes(chunksOf(listed), plan.concurrency, processChunk);
+    } else {
+      while (progress.selected < plan.batchSize) {
+        const limit = Math.min(plan.chunkSize * plan.concurrency * CHUNKS_PER_LANE_PER_PAGE, plan.batchSize - progress.selected);
+        const page = await steps.selectForRelease({ destination, cutoff: plan.cutoff, after: cursor, limit });
+        cursor = page.cursor;
+        progress.selected += page.certificateIds.length;
+        await inLanes(chunksOf(page.certificateIds), plan.concurrency, processChunk);
+        if (page.certificateIds.length < limit) break;
+        const info = workflowInfo();
+        if (progress.selected < plan.batchSize && (info.historyLength >= plan.historyEvents || info.continueAsNewSuggested)) {
+          const carried: ReleaseCarry = { batchId, plan, progress, cursor, nextChunk, packageIds };
+          return await continueAsNew<typeof releaseWorkflow>({ ...input, carried });
+        }
       }
     }
   } catch (error) {
