@@ -1,4 +1,4 @@
-import { writeAuditEntries } from '../certificates/audit-store.ts';
+import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 

@@ -1,6 +1,6 @@
-import { writeAuditEntries } from '../certificates/audit-store.ts';
+import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
-import { sha256Hex } from '../certificates/hash.ts';
+import { sha256Hex } from '../platform/hash.ts';
 import { writeIvi } from '../ivi/writer.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';

@@ -4,7 +4,7 @@ import { listInboxFiles, processInboxFile } from '../inbox/files.ts';
 import { loadErpMappings } from '../inbox/mappings.ts';
 import { InboxConfigError, inboxSettings, type InboxSettings } from '../inbox/settings.ts';
 import { reviewPolicy } from '../platform/review-policy.ts';
-import type { Actor } from '../workflows/certificate/types.ts';
+import type { Actor } from '../schemas/certificate.ts';
 import { inboxProgressSignal } from '../workflows/inbox/definitions.ts';
 import type { InboxFileOutcome, InboxFileProgress, InboxFileRef } from '../workflows/inbox/types.ts';
 import type { ActivityDependencies } from './dependencies.ts';

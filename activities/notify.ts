@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { writeAuditEntries } from '../certificates/audit-store.ts';
+import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 

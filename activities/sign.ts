@@ -1,9 +1,9 @@
-import { writeAuditEntries } from '../certificates/audit-store.ts';
-import { sha256Hex } from '../certificates/hash.ts';
+import { writeAuditEntries } from '../audit/workflow-entries.ts';
+import { sha256Hex } from '../platform/hash.ts';
 import { validateIviXml } from '../ivi/xsd.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
-import type { SignatureInfo } from '../workflows/certificate/types.ts';
+import type { SignatureInfo } from '../schemas/certificate.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 import { nonRetryable, rethrowClassified } from './failures.ts';
 

@@ -1,9 +1,9 @@
 import type { Prisma } from '../.generated/prisma/client.ts';
-import { writeAuditEntries } from '../certificates/audit-store.ts';
+import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
 import { checkCertificate, ruleSetVersion, type Finding } from '../ivi/rules/index.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
-import type { FindingsSummary } from '../workflows/certificate/types.ts';
+import type { FindingsSummary } from '../schemas/certificate.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 
 /** The master-data finding the content rules cannot make: they never see the approval itself. */
