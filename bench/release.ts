@@ -15,7 +15,7 @@ import { startTestSshd } from '../test/support/sshd.ts';
 import { readPackages } from '../test/support/release.ts';
 import { nextVin, specimenRecord } from '../test/support/specimen.ts';
 import { approveUpdate, certificateWorkflowId } from '../workflows/certificate/definitions.ts';
-import type { Actor, ReviewPolicy } from '../workflows/certificate/types.ts';
+import type { Actor, ReviewPolicy } from '../schemas/certificate.ts';
 import type { ReleaseProgress } from '../workflows/release/definitions.ts';
 import { startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 

@@ -7,7 +7,7 @@ import { mapWithConcurrency } from '../../platform/concurrency.ts';
 import { waitFor } from '../../platform/wait.ts';
 import { packageManifestSchema, type PackageManifest } from '../../connectors/delivery/sftp-package.ts';
 import { approveUpdate } from '../../workflows/certificate/definitions.ts';
-import type { CertificateStatus } from '../../workflows/certificate/status.ts';
+import type { CertificateStatus } from '../../schemas/certificate.ts';
 import { actors, nextVin, specimenRecord, type LifecycleHarness } from './lifecycle.ts';
 import { unzip } from './zip.ts';
 import { exitOf } from './processes.ts';
