@@ -5,8 +5,9 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY bin/ bin/
+COPY cli/ecoc.js cli/ecoc.js
 COPY prisma/schema.prisma prisma/schema.prisma
+COPY prisma/tools/generate-client.js prisma/tools/generate-client.js
 RUN npm ci
 COPY . .
 RUN npm prune --omit=dev

@@ -11,7 +11,7 @@ import { nextVin, startLifecycleHarness, type LifecycleHarness } from '../suppor
 import { acmeMapping, badVin, CSV_HEADER, csvRow, specimenApproval } from './support.ts';
 
 const run = promisify(execFile);
-const ECOC = new URL('../../bin/ecoc.js', import.meta.url).pathname;
+const ECOC = new URL('../../cli/ecoc.js', import.meta.url).pathname;
 
 /** `ecoc ingest` is the inbox's path for a local file: same mapping, same report, same certificates. */
 describe('ecoc ingest', { timeout: 300_000 }, () => {

@@ -10,6 +10,7 @@ import {
   withdrawUpdate,
 } from '../../workflows/certificate/definitions.ts';
 import type { Actor } from '../../schemas/certificate.ts';
+import { releaseNowWorkflowId } from '../../workflows/release/definitions.ts';
 import { recordHistory } from '../support/histories.ts';
 import { actors, NAP_DESTINATION, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 
@@ -91,6 +92,7 @@ describe('certificate workflow on the real Temporal server', () => {
       }, { timeout: 15_000 })
       .toEqual([certificateId]);
     await recordHistory('happy-path', handle);
+    await recordHistory('release-now-batch', h.client.workflow.getHandle(releaseNowWorkflowId(done.receipts[0]!.batchId!)));
   });
 
   it('goes reject → correct → approve, with the correction producing a new data version', async () => {
@@ -197,9 +199,12 @@ describe('certificate workflow on the real Temporal server', () => {
     const done = await h.waitForStatus(certificateId, 'acknowledged', 60_000);
     expect(done.receipts).toHaveLength(1);
     expect((await h.nap.received(vin))?.messages).toHaveLength(1);
-    const history = await handle.fetchHistory();
+    // "Release now" is a batch of one: its release run retried the delivery step.
+    const batchId = done.receipts[0]!.batchId!;
+    const history = await h.client.workflow.getHandle(releaseNowWorkflowId(batchId)).fetchHistory();
     const failedAttempts = history.events?.filter((event) => event.activityTaskStartedEventAttributes && (event.activityTaskStartedEventAttributes.attempt ?? 1) > 1);
     expect(failedAttempts?.length).toBeGreaterThanOrEqual(1);
+    expect((await handle.fetchHistory()).events?.some((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === releaseNowWorkflowId(batchId))).toBe(true);
   });
 
   it('turns a repeated ingest of the same vehicle into the same certificate, never a second one', async () => {

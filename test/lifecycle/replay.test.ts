@@ -21,7 +21,9 @@ describe('workflow determinism (replay of recorded histories)', () => {
   installTemporalRuntime(createLogger('warn'));
 
   it('has the representative histories', () => {
-    expect(histories.map((h) => h.name).sort()).toEqual(['correction-after-delivery.json', 'happy-path.json', 'reject-correct-approve.json', 'withdrawal.json']);
+    const v1 = ['correction-after-delivery', 'happy-path', 'reject-correct-approve', 'withdrawal'].map((name) => `v1-${name}.json`);
+    const v2 = [...v1.map((name) => name.replace('v1-', 'v2-')), 'v2-release-now-batch.json', 'v2-routing-after-delivery.json'];
+    expect(histories.map((h) => h.name).sort()).toEqual([...v1, ...v2].sort());
   });
 
   it.each(histories)('replays $name with the current workflow code', async ({ history }) => {
@@ -33,7 +35,7 @@ describe('workflow determinism (replay of recorded histories)', () => {
       workflowsPath: fileURLToPath(new URL('../fixtures/nondeterministic/workflows.ts', import.meta.url)),
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
     });
-    const happy = histories.find((h) => h.name === 'happy-path.json')!;
+    const happy = histories.find((h) => h.name === 'v1-happy-path.json')!;
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, happy.history)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

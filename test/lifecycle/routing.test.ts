@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 import { approveUpdate, releaseNowUpdate, withdrawUpdate } from '../../workflows/certificate/definitions.ts';
+import { recordHistory } from '../support/histories.ts';
 import { actors, NAP_DESTINATION, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 
 const SECOND_NAP = `${NAP_DESTINATION}-two`;
@@ -101,5 +102,6 @@ describe('routing follows the latest data version', () => {
         timeout: 15_000,
       })
       .toEqual([NAP_DESTINATION, SECOND_NAP]);
+    await recordHistory('routing-after-delivery', h.client.workflow.getHandle(certificateId));
   });
 });

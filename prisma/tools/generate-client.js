@@ -11,7 +11,7 @@ try {
   prismaCli = require.resolve('prisma/build/index.js');
 } catch {
   // Production installs (--omit=dev) have no prisma CLI; the client must then be generated at build.
-  if (existsSync(new URL('../.generated/prisma/client.ts', import.meta.url))) process.exit(0);
+  if (existsSync(new URL('../../.generated/prisma/client.ts', import.meta.url))) process.exit(0);
   console.error('prisma CLI not installed and no generated client in .generated/prisma');
   process.exit(1);
 }
