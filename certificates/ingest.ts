@@ -1,9 +1,9 @@
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Database } from '../platform/database/prisma.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
 import { CERTIFICATE_WORKFLOW_TYPE, certificateWorkflowId, submitDataUpdate } from '../workflows/certificate/definitions.ts';
 import type { Actor, CertificateInput, CertificateState, DataVersionRef, ReviewPolicy } from '../schemas/certificate.ts';
-import { storeDataVersion } from './store.ts';
+import { discardRefusedVersion, storeDataVersion } from './store.ts';
 
 export interface IngestContext {
   db: Database;
@@ -42,6 +42,7 @@ export async function ingestVehicle(
     source,
     typeApprovalNumber: record.typeApprovalNumber,
     destination: record.destination ?? null,
+    authors: stored.authors,
   };
   const start: CertificateInput = {
     certificateId,
@@ -53,15 +54,21 @@ export async function ingestVehicle(
     data: ref,
     review: context.review,
   };
-  const state = await context.client.workflow.executeUpdateWithStart(submitDataUpdate, {
-    args: [ref],
-    startWorkflowOperation: new WithStartWorkflowOperation<(input: CertificateInput) => Promise<CertificateState>>(CERTIFICATE_WORKFLOW_TYPE, {
-      workflowId: certificateId,
-      taskQueue: context.taskQueue,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [start],
-    }),
-  });
+  const state = await context.client.workflow
+    .executeUpdateWithStart(submitDataUpdate, {
+      args: [ref],
+      startWorkflowOperation: new WithStartWorkflowOperation<(input: CertificateInput) => Promise<CertificateState>>(CERTIFICATE_WORKFLOW_TYPE, {
+        workflowId: certificateId,
+        taskQueue: context.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [start],
+      }),
+    })
+    .catch(async (error: unknown) => {
+      // The workflow said no (its validator refused): the version never became the certificate's data.
+      if (error instanceof WorkflowUpdateFailedError) await discardRefusedVersion(context.db, stored);
+      throw error;
+    });
   return {
     certificateId,
     dataVersion: stored.dataVersion,

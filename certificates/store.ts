@@ -1,4 +1,5 @@
 import type { Prisma } from '../.generated/prisma/client.ts';
+import { RefusedError } from '../auth/permissions.ts';
 import type { Correction } from '../ivi/compose.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
@@ -12,6 +13,8 @@ export interface StoredDataVersion {
   unchanged: boolean;
   /** True when this call created the certificate. */
   created: boolean;
+  /** Who delivered the record and every author of a correction the version carries (four-eyes). */
+  authors: string[];
 }
 
 export interface DataVersion {
@@ -29,6 +32,21 @@ export class CertificateOwnershipError extends Error {
 
 export class UnknownCertificateError extends Error {
   override name = 'UnknownCertificateError';
+}
+
+/**
+ * A withdrawn certificate is final: no new data version, from any source, whatever Temporal's
+ * workflow id reuse policy would allow (the database's status projection knows it was withdrawn).
+ */
+export class CertificateWithdrawnError extends RefusedError {
+  override name = 'CertificateWithdrawnError';
+  constructor(certificateId: string, withdrawnAt: Date) {
+    super(
+      'not_allowed_in_state',
+      `${certificateId} was withdrawn on ${withdrawnAt.toISOString()}; a withdrawn eCoC stays withdrawn and takes no new data. ` +
+        'Where the law allows a new certificate for this vehicle, that is a new issue decided by the type-approval holder, not a data update (see api/README.md, withdrawal finality).',
+    );
+  }
 }
 
 type Tx = Prisma.TransactionClient;
@@ -62,10 +80,26 @@ async function appendVersion(
   return { dataVersion, dataHash: hash };
 }
 
-/** Locks the certificate row, so concurrent writers of one certificate take turns. */
+/** Locks the certificate row, so concurrent writers of one certificate take turns; refuses a withdrawn one. */
 async function lockCertificate(tx: Tx, certificateId: string): Promise<{ manufacturer_id: string } | undefined> {
-  const [row] = await tx.$queryRaw<{ manufacturer_id: string }[]>`SELECT manufacturer_id FROM certificate WHERE id = ${certificateId} FOR UPDATE`;
+  const [row] = await tx.$queryRaw<{ manufacturer_id: string; status: string; status_changed_at: Date }[]>`
+    SELECT manufacturer_id, status, status_changed_at FROM certificate WHERE id = ${certificateId} FOR UPDATE`;
+  if (row?.status === 'withdrawn') throw new CertificateWithdrawnError(certificateId, row.status_changed_at);
   return row;
+}
+
+/** Everyone who authored a value of a version: who delivered its record, and each correction's author. */
+async function authorsOf(tx: Tx, certificateId: string, version: { version: number; source: string; submittedBy: string }, corrections: Correction[]): Promise<string[]> {
+  // A correction version carries the record of the delivery before it.
+  const delivery =
+    version.source === 'correction'
+      ? await tx.certificateDataVersion.findFirst({
+          where: { certificateId, version: { lt: version.version }, source: { not: 'correction' } },
+          orderBy: { version: 'desc' },
+          select: { submittedBy: true },
+        })
+      : version;
+  return [...new Set([delivery?.submittedBy ?? version.submittedBy, ...corrections.map((correction) => correction.by)])];
 }
 
 /**
@@ -90,14 +124,14 @@ export async function storeDataVersion(
     const latest = await tx.certificateDataVersion.findFirst({ where: { certificateId }, orderBy: { version: 'desc' } });
     const corrections = (latest?.corrections ?? []) as unknown as Correction[];
     if (latest && latest.hash === dataHash(record, corrections)) {
-      return { certificateId, dataVersion: latest.version, dataHash: latest.hash, unchanged: true, created: false };
+      return { certificateId, dataVersion: latest.version, dataHash: latest.hash, unchanged: true, created: false, authors: await authorsOf(tx, certificateId, latest, corrections) };
     }
     const stored = await appendVersion(tx, certificateId, record, corrections, meta, latest?.version ?? 0);
     await tx.certificate.update({
       where: { id: certificateId },
       data: { typeApprovalNumber: record.typeApprovalNumber, variant: record.variant, version: record.version, destination: record.destination ?? null },
     });
-    return { certificateId, ...stored, unchanged: false, created: inserted > 0 };
+    return { certificateId, ...stored, unchanged: false, created: inserted > 0, authors: [...new Set([meta.submittedBy, ...corrections.map((correction) => correction.by)])] };
   });
 }
 
@@ -114,7 +148,32 @@ export async function storeCorrections(
     const record = latest!.record as unknown as VehicleRecord;
     const corrections = [...((latest!.corrections ?? []) as unknown as Correction[]), ...added];
     const stored = await appendVersion(tx, certificateId, record, corrections, { source: 'correction', ...meta }, latest!.version);
-    return { certificateId, ...stored, unchanged: false, created: false };
+    const authors = await authorsOf(tx, certificateId, { version: stored.dataVersion, source: 'correction', submittedBy: meta.submittedBy }, corrections);
+    return { certificateId, ...stored, unchanged: false, created: false, authors };
+  });
+}
+
+/** The authors of a stored version (four-eyes), for a caller that sends it to the workflow again. */
+export async function authorsOfVersion(db: Database, certificateId: string, version: number): Promise<string[]> {
+  const row = await db.certificateDataVersion.findUnique({ where: { certificateId_version: { certificateId, version } }, select: { version: true, source: true, submittedBy: true, corrections: true } });
+  if (!row) throw new UnknownCertificateError(`certificate ${certificateId} has no data version ${version}`);
+  return db.$transaction((tx) => authorsOf(tx, certificateId, row, (row.corrections ?? []) as unknown as Correction[]));
+}
+
+/**
+ * Takes back a version the certificate workflow refused (it never became the certificate's
+ * data), and the certificate row if that version created it: nothing refused stays stored.
+ * Only while it is still the latest version, so a later writer's version is never touched.
+ */
+export async function discardRefusedVersion(db: Database, stored: StoredDataVersion): Promise<void> {
+  if (stored.unchanged) return;
+  await db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM certificate WHERE id = ${stored.certificateId} FOR UPDATE`;
+    if (!row) return;
+    const latest = await tx.certificateDataVersion.findFirst({ where: { certificateId: stored.certificateId }, orderBy: { version: 'desc' }, select: { version: true, hash: true } });
+    if (latest?.version !== stored.dataVersion || latest.hash !== stored.dataHash) return;
+    await tx.certificateDataVersion.delete({ where: { certificateId_version: { certificateId: stored.certificateId, version: stored.dataVersion } } });
+    if (stored.created && stored.dataVersion === 1) await tx.certificate.delete({ where: { id: stored.certificateId } });
   });
 }
 

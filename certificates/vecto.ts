@@ -12,7 +12,7 @@ import type { VehicleRecord } from '../schemas/vehicle-record.ts';
 import { certificateWorkflowId, correctUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
 import type { Actor } from '../schemas/certificate.ts';
 import { loadCertificateData } from './certificate-data.ts';
-import { storeCorrections } from './store.ts';
+import { authorsOfVersion, storeCorrections } from './store.ts';
 
 /**
  * VECTO results for a certificate: an import checks the CIF/MRF pair and stores what it proposes
@@ -130,7 +130,7 @@ export async function confirmVectoProposals(db: Database, client: Client, reques
   const stored = toRecord(row);
   const reason = request.reason?.trim() || `VECTO import ${row.id} confirmed`;
   if (row.dataVersion !== null && row.dataHash !== null) {
-    await sendCorrection(client, row.certificateId, request.actor, { dataVersion: row.dataVersion, dataHash: row.dataHash }, reason);
+    await sendCorrection(db, client, row.certificateId, request.actor, { dataVersion: row.dataVersion, dataHash: row.dataHash }, reason);
     return stored;
   }
   const errors = stored.findings.filter((finding) => finding.severity === 'error');
@@ -148,15 +148,16 @@ export async function confirmVectoProposals(db: Database, client: Client, reques
     data: { confirmedBy: request.actor.id, confirmedAt: new Date(), confirmedPaths: selected.map((p) => p.path), dataVersion: version.dataVersion, dataHash: version.dataHash },
   });
   if (confirmed.count === 0) throw new VectoRefusedError('not_allowed_in_state', `VECTO import ${row.id} was confirmed by someone else meanwhile`);
-  await sendCorrection(client, row.certificateId, request.actor, version, reason);
+  await sendCorrection(db, client, row.certificateId, request.actor, version, reason);
   return toRecord(await db.vectoImport.findUniqueOrThrow({ where: { id: row.id } }));
 }
 
-async function sendCorrection(client: Client, certificateId: string, actor: Actor, version: { dataVersion: number; dataHash: string }, reason: string): Promise<void> {
+async function sendCorrection(db: Database, client: Client, certificateId: string, actor: Actor, version: { dataVersion: number; dataHash: string }, reason: string): Promise<void> {
   const handle = client.workflow.getHandle(certificateId);
   const state = await handle.query(statusQuery);
   if (state.dataVersion >= version.dataVersion) return;
-  await handle.executeUpdate(correctUpdate, { args: [{ actor, dataVersion: version.dataVersion, dataHash: version.dataHash, reason }] });
+  const authors = await authorsOfVersion(db, certificateId, version.dataVersion);
+  await handle.executeUpdate(correctUpdate, { args: [{ actor, dataVersion: version.dataVersion, dataHash: version.dataHash, reason, authors }] });
 }
 
 function selectProposals(proposals: VectoProposal[], paths: string[] | undefined): VectoProposal[] {

@@ -67,6 +67,11 @@ export const dataVersionRefSchema = z.object({
   source: z.enum(dataSources),
   typeApprovalNumber: z.string().optional(),
   destination: z.string().nullable().optional(),
+  /**
+   * Everyone who authored a value of this version: who delivered the record and every author of
+   * a correction it carries (four-eyes). Absent in versions recorded before it was carried.
+   */
+  authors: z.array(z.string()).optional(),
 });
 export type DataVersionRef = z.infer<typeof dataVersionRefSchema>;
 
@@ -131,6 +136,8 @@ export const certificateStateSchema = certificateIdentitySchema.extend({
   /** Who submitted the vehicle's data, and who last changed it (four-eyes). */
   submittedBy: z.string(),
   lastChangedBy: z.string(),
+  /** Everyone who authored a value of the current data version (four-eyes; see DataVersionRef). */
+  authors: z.array(z.string()).optional(),
   /** IviVersionNumber of the current message (1 for the first issue, +1 per correction after delivery). */
   messageVersion: z.number().int(),
   iviReferenceId: z.string().optional(),

@@ -84,6 +84,22 @@ describe('approve', () => {
       message: 'stale approval: you reviewed data version 1, the current version is 2',
     });
   });
+  it('refuses anyone who authored a value of the version, not only its last changer (four-eyes)', () => {
+    const corrected = certificate('in_review', { lastChangedBy: 'hana', authors: ['erp-feed', 'rita', 'hana'] });
+    expect(outcome(() => validateApprove(corrected, { actor: people.rita, dataVersion: 2 }))).toEqual({
+      kind: 'four_eyes',
+      message: 'four-eyes: rita authored values of data version 2 and cannot approve it',
+    });
+    expect(outcome(() => validateApprove(corrected, { actor: people.admin, dataVersion: 2 }))).toBeUndefined();
+  });
+  it('refuses text no activity could store: NUL, unpaired surrogates, over-long values', () => {
+    expect(outcome(() => validateReject(certificate('in_review'), { actor: people.rita, reason: 'a\u0000b' }))?.kind).toBe('invalid');
+    expect(outcome(() => validateReject(certificate('in_review'), { actor: people.rita, reason: '\ud800' }))?.kind).toBe('invalid');
+    expect(outcome(() => validateApprove(certificate('in_review'), { actor: people.rita, dataVersion: 2, comment: 'x'.repeat(2_001) }))?.kind).toBe('invalid');
+    expect(outcome(() => validateReassign(certificate('in_review'), { actor: people.rita, owner: 'o'.repeat(201) }))?.kind).toBe('invalid');
+    expect(outcome(() => validateWithdraw(certificate('delivered'), { actor: people.hana, reason: 'z\udc00' }))?.kind).toBe('invalid');
+    expect(outcome(() => validateReject(certificate('in_review'), { actor: people.rita, reason: 'emoji 🚗 is fine' }))).toBeUndefined();
+  });
   it('refuses whoever submitted or last changed the data (four-eyes)', () => {
     expect(outcome(() => validateApprove(certificate('in_review', { lastChangedBy: 'rita' }), { actor: people.rita, dataVersion: 2 }))?.kind).toBe('four_eyes');
     expect(outcome(() => validateApprove(certificate('in_review', { submittedBy: 'rita' }), { actor: people.rita, dataVersion: 2 }))?.kind).toBe('four_eyes');
@@ -94,9 +110,10 @@ describe('submitting data', () => {
   const ref = (dataVersion: number, dataHash = `hash-${dataVersion}`) => ({ dataVersion, dataHash, by: people.erp, source: 'erp' as const });
   it('accepts a newer version and a repeat of the current one', () => {
     expect(outcome(() => validateSubmitData(certificate('in_review'), ref(3)))).toBeUndefined();
-    expect(outcome(() => validateSubmitData(certificate('withdrawn'), ref(2)))).toBeUndefined();
+    expect(outcome(() => validateSubmitData(certificate('in_review'), ref(2)))).toBeUndefined();
   });
-  it('refuses an older version as stale and any new version after withdrawal', () => {
+  it('refuses an older version as stale, and any data at all once withdrawn (a repeat included)', () => {
+    expect(outcome(() => validateSubmitData(certificate('withdrawn'), ref(2)))?.kind).toBe('not_allowed_in_state');
     expect(outcome(() => validateSubmitData(certificate('in_review'), ref(1)))?.kind).toBe('stale_version');
     expect(outcome(() => validateSubmitData(certificate('withdrawn'), ref(3)))?.kind).toBe('not_allowed_in_state');
     expect(outcome(() => validateSubmitData(certificate('delivered', { withdrawal: { by: 'hana', reason: 'x' } }), ref(3)))?.kind).toBe('not_allowed_in_state');

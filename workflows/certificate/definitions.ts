@@ -17,6 +17,8 @@ export interface CorrectRequest {
   dataVersion: number;
   dataHash: string;
   reason: string;
+  /** Everyone who authored a value of the corrected version (as stored; four-eyes). */
+  authors?: string[];
 }
 export interface WithdrawRequest {
   actor: Actor;

@@ -28,6 +28,7 @@ export class Certificate {
       dataHash: input.data.dataHash,
       submittedBy: input.data.by.id,
       lastChangedBy: input.data.by.id,
+      ...(input.data.authors ? { authors: input.data.authors } : {}),
       messageVersion: 1,
       owner: input.initialOwner,
       escalated: false,
@@ -88,6 +89,8 @@ export class Certificate {
     const { state } = this;
     state.dataVersion = ref.dataVersion;
     state.dataHash = ref.dataHash;
+    // The store names every author of the version; a caller that does not is counted on top of who changed the data so far.
+    state.authors = ref.authors ?? [...new Set([...(state.authors ?? [state.submittedBy, state.lastChangedBy]), ref.by.id])];
     state.lastChangedBy = ref.by.id;
     state.rejection = undefined;
     this.record('data_version', ref.by.id, { dataVersion: ref.dataVersion, source: ref.source });

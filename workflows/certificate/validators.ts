@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { forbiddenMessage, may, type Permission, type RefusalKind } from '../../auth/permissions.ts';
 import type { Actor, CertificateState, CertificateStatus, DataVersionRef } from '../../schemas/certificate.ts';
+import { textProblem } from '../../schemas/text-rule.ts';
 import type { ApproveRequest, CorrectRequest, DeliveryReport, ReassignRequest, RejectRequest, WithdrawRequest } from './definitions.ts';
 
 /**
@@ -14,11 +15,21 @@ export function refuse(kind: RefusalKind, message: string): never {
 
 function requirePermission(actor: Actor | undefined, permission: Permission, action: string): asserts actor is Actor {
   if (!actor?.id) refuse('forbidden', `${action}: the caller's identity is missing`);
+  optionalText(actor.id, `${action}: the caller's identity`, 200);
   if (!may(actor.roles, permission)) refuse('forbidden', forbiddenMessage(action, actor.id, actor.roles, permission));
 }
 
-function requireText(value: string | undefined, message: string): void {
-  if (!value?.trim()) refuse('invalid', message);
+/** Required text, storable as it is (the same rule as the API's): an activity must be able to persist it. */
+function requireText(value: string | undefined, message: string, what: string, max?: number): void {
+  if (typeof value !== 'string' || !value.trim()) refuse('invalid', message);
+  optionalText(value, what, max);
+}
+
+function optionalText(value: string | undefined, what: string, max?: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string') refuse('invalid', `${what} must be text`);
+  const problem = textProblem(value, max);
+  if (problem) refuse('invalid', `${what} ${problem}`);
 }
 
 export function isCurrentData(state: CertificateState, ref: Pick<DataVersionRef, 'dataVersion' | 'dataHash'>): boolean {
@@ -31,9 +42,10 @@ function requireNewerData(state: CertificateState, dataVersion: number): void {
 
 export function validateSubmitData(state: CertificateState, ref: DataVersionRef): void {
   requirePermission(ref.by, 'vehicles.submit', 'submit vehicle data');
+  // A withdrawn certificate stays withdrawn: no data, not even a repeat of what it had.
+  if (state.status === 'withdrawn' || state.withdrawal) refuse('not_allowed_in_state', 'the certificate was withdrawn');
   if (isCurrentData(state, ref)) return; // a repeated ingest of what the workflow already has
   requireNewerData(state, ref.dataVersion);
-  if (state.status === 'withdrawn' || state.withdrawal) refuse('not_allowed_in_state', 'the certificate was withdrawn');
 }
 
 const correctable = new Set<CertificateStatus>([
@@ -54,12 +66,13 @@ const correctable = new Set<CertificateStatus>([
 export function validateCorrection(state: CertificateState, request: CorrectRequest): void {
   requirePermission(request.actor, 'certificates.correct', 'correct');
   if (!correctable.has(state.status)) refuse('not_allowed_in_state', `cannot correct in state ${state.status}`);
-  requireText(request.reason, 'a correction needs a reason');
+  requireText(request.reason, 'a correction needs a reason', 'the reason');
   requireNewerData(state, request.dataVersion);
 }
 
 export function validateApprove(state: CertificateState, request: ApproveRequest): void {
   requirePermission(request.actor, 'certificates.approve', 'approve');
+  optionalText(request.comment, 'the comment');
   if (state.status !== 'in_review') refuse('not_allowed_in_state', `cannot approve in state ${state.status}; only a certificate in review can be approved`);
   if (request.dataVersion !== state.dataVersion) {
     refuse('stale_version', `stale approval: you reviewed data version ${request.dataVersion}, the current version is ${state.dataVersion}`);
@@ -67,24 +80,27 @@ export function validateApprove(state: CertificateState, request: ApproveRequest
   // Four-eyes: whoever submitted or last changed the data may not approve it.
   if (request.actor.id === state.lastChangedBy) refuse('four_eyes', `four-eyes: ${request.actor.id} last changed this data and cannot approve it`);
   if (request.actor.id === state.submittedBy) refuse('four_eyes', `four-eyes: ${request.actor.id} submitted this data and cannot approve it`);
+  if (state.authors?.includes(request.actor.id)) {
+    refuse('four_eyes', `four-eyes: ${request.actor.id} authored values of data version ${state.dataVersion} and cannot approve it`);
+  }
 }
 
 export function validateReject(state: CertificateState, request: RejectRequest): void {
   requirePermission(request.actor, 'certificates.reject', 'reject');
   if (state.status !== 'in_review') refuse('not_allowed_in_state', `cannot reject in state ${state.status}; only a certificate in review can be rejected`);
-  requireText(request.reason, 'a rejection needs a reason');
+  requireText(request.reason, 'a rejection needs a reason', 'the reason');
 }
 
 export function validateWithdraw(state: CertificateState, request: WithdrawRequest): void {
   requirePermission(request.actor, 'certificates.withdraw', 'withdraw');
   if (state.status === 'withdrawn' || state.withdrawal) refuse('not_allowed_in_state', 'the certificate is already withdrawn');
   if (state.status === 'delivering') refuse('not_allowed_in_state', 'a delivery is in progress; withdraw after it has finished');
-  requireText(request.reason, 'a withdrawal needs a reason');
+  requireText(request.reason, 'a withdrawal needs a reason', 'the reason');
 }
 
 export function validateReassign(state: CertificateState, request: ReassignRequest): void {
   requirePermission(request.actor, 'certificates.reassign', 'reassign');
-  requireText(request.owner, 'the new owner is missing');
+  requireText(request.owner, 'the new owner is missing', 'the owner', 200);
   if (state.status === 'withdrawn') refuse('not_allowed_in_state', 'the certificate was withdrawn');
 }
 

@@ -81,7 +81,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
   setHandler(
     correctUpdate,
     (request) => {
-      certificate.acceptData({ dataVersion: request.dataVersion, dataHash: request.dataHash, by: request.actor, source: 'correction' });
+      certificate.acceptData({ dataVersion: request.dataVersion, dataHash: request.dataHash, by: request.actor, source: 'correction', authors: request.authors });
       newData = true;
       return state;
     },
