@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { RefusedError } from '../auth/permissions.ts';
 import { ingestVehicle, type IngestContext, type IngestResult } from '../certificates/ingest.ts';
 import { CertificateOwnershipError } from '../certificates/store.ts';
 import { ErpFileError } from '../connectors/erp/errors.ts';
@@ -125,6 +126,7 @@ export async function processErpStream(input: AsyncIterable<Uint8Array | string>
 function refusalOf(error: unknown): { rule: string; message: string } | undefined {
   if (error instanceof CertificateOwnershipError) return { rule: 'ownership', message: error.message };
   if (error instanceof WorkflowUpdateFailedError) return { rule: 'refused', message: `the certificate refused the data: ${error.cause?.message ?? error.message}` };
+  if (error instanceof RefusedError) return { rule: 'refused', message: error.message };
   return undefined;
 }
 

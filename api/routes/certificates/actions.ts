@@ -1,7 +1,8 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Request } from 'express';
 import type { output, ZodType } from 'zod';
 import { RefusedError, type Permission } from '../../../auth/permissions.ts';
-import { loadDataVersion, storeCorrections } from '../../../certificates/store.ts';
+import { discardRefusedVersion, loadDataVersion, storeCorrections } from '../../../certificates/store.ts';
 import { composeCertificateData, CompositionError, type Correction } from '../../../ivi/compose.ts';
 import { canonicalJson, sha256Hex } from '../../../platform/hash.ts';
 import { actionResultSchema, approveBodySchema, correctBodySchema, reasonBodySchema, reassignBodySchema } from '../../../schemas/api/certificates.ts';
@@ -67,7 +68,13 @@ export const certificateActionRoutes: RouteModule = (table, context) => {
     const corrections: Correction[] = body.corrections.map((correction) => ({ path: correction.path, value: correction.value, by: actor.id, at, reason: correction.reason ?? body.reason }));
     await assertCorrectionsApply(db, before, corrections);
     const stored = await storeCorrections(db, before.certificateId, corrections, { submittedBy: actor.id, reason: body.reason });
-    return handle.executeUpdate(correctUpdate, { args: [{ actor, dataVersion: stored.dataVersion, dataHash: stored.dataHash, reason: body.reason }] });
+    return handle
+      .executeUpdate(correctUpdate, { args: [{ actor, dataVersion: stored.dataVersion, dataHash: stored.dataHash, reason: body.reason, authors: stored.authors }] })
+      .catch(async (error: unknown) => {
+        // Refused by the workflow: the version never became the certificate's data.
+        if (error instanceof WorkflowUpdateFailedError) await discardRefusedVersion(db, stored);
+        throw error;
+      });
   });
 };
 
