@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../platform/database/prisma.ts';
 import { roles as knownRoles, type Role } from '../schemas/certificate.ts';
-import type { Principal } from './principal.ts';
+import { RefusedError } from './permissions.ts';
+import { coversManufacturers, coversRoles, type Principal } from './principal.ts';
 
 /**
  * API keys look like `ecoc_<16 hex key id>_<43 chars base64url secret>`: the prefix makes them
@@ -43,8 +44,35 @@ function secretHash(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }
 
-/** Creates a key; the returned `token` is the only time the secret exists outside the caller's hands. */
-export async function createApiKey(db: Database, spec: ApiKeySpec): Promise<{ token: string; key: ApiKeyInfo }> {
+/**
+ * Key management by a caller (API route, OIDC or API key) never reaches beyond the caller: a
+ * key is within the caller's scope when all its manufacturers are among the caller's (`*` only
+ * for `*`). The server's operator (`ecoc keys`, no principal) is not restricted.
+ */
+export function keyWithinScope(caller: Principal, key: { manufacturers: readonly string[] }): boolean {
+  return coversManufacturers(caller, key.manufacturers);
+}
+
+/** Refuses (forbidden) a key that would give more roles or manufacturers than the granting caller has. */
+export function requireGrantable(grantor: Principal, spec: { roles: readonly Role[]; manufacturers: readonly string[] }): void {
+  if (!coversManufacturers(grantor, spec.manufacturers)) {
+    throw new RefusedError(
+      'forbidden',
+      `create an API key: ${grantor.subject} may grant only manufacturers within their own scope (${grantor.manufacturers.join(', ') || 'none'}); asked for ${spec.manufacturers.join(', ')}`,
+    );
+  }
+  if (!coversRoles(grantor, spec.roles)) {
+    throw new RefusedError('forbidden', `create an API key: ${grantor.subject} may grant only roles within their own (${grantor.roles.join(', ') || 'none'}); asked for ${spec.roles.join(', ')}`);
+  }
+}
+
+/**
+ * Creates a key; the returned `token` is the only time the secret exists outside the caller's
+ * hands. With a `grantor`, the key may not exceed the grantor's roles and manufacturers
+ * (requireGrantable).
+ */
+export async function createApiKey(db: Database, spec: ApiKeySpec, grantor?: Principal): Promise<{ token: string; key: ApiKeyInfo }> {
+  if (grantor) requireGrantable(grantor, spec);
   const keyId = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const row = await db.apiKey.create({
@@ -62,18 +90,23 @@ export async function createApiKey(db: Database, spec: ApiKeySpec): Promise<{ to
   return { token: `ecoc_${keyId}_${secret}`, key: info(row) };
 }
 
-export async function listApiKeys(db: Database): Promise<ApiKeyInfo[]> {
-  return (await db.apiKey.findMany({ orderBy: { createdAt: 'asc' } })).map(info);
+/** Every key, or with a `viewer` only the keys within the viewer's scope (keyWithinScope). */
+export async function listApiKeys(db: Database, viewer?: Principal): Promise<ApiKeyInfo[]> {
+  const keys = (await db.apiKey.findMany({ orderBy: { createdAt: 'asc' } })).map(info);
+  return viewer ? keys.filter((key) => keyWithinScope(viewer, key)) : keys;
 }
 
 export async function countActiveAdminKeys(db: Database, now = new Date()): Promise<number> {
   return db.apiKey.count({ where: { roles: { has: 'admin' }, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
 }
 
-/** Revokes a key (kept for the record); undefined when there is no such key. */
-export async function revokeApiKey(db: Database, keyId: string, revokedBy: string): Promise<ApiKeyInfo | undefined> {
+/**
+ * Revokes a key (kept for the record); undefined when there is no such key, or when a `revoker`
+ * is given and the key lies outside the revoker's scope (it looks exactly like a missing one).
+ */
+export async function revokeApiKey(db: Database, keyId: string, revokedBy: string, revoker?: Principal): Promise<ApiKeyInfo | undefined> {
   const row = await db.apiKey.findUnique({ where: { id: keyId } });
-  if (!row) return undefined;
+  if (!row || (revoker && !keyWithinScope(revoker, row))) return undefined;
   if (row.revokedAt) return info(row);
   return info(await db.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date(), revokedBy } }));
 }

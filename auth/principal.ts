@@ -1,5 +1,5 @@
 import type { Actor, Role } from '../schemas/certificate.ts';
-import { may, type Permission } from './permissions.ts';
+import { may, permissions, type Permission } from './permissions.ts';
 
 /** `*` in a credential's manufacturer list: every manufacturer (for operators of the whole hub). */
 export const ALL_MANUFACTURERS = '*';
@@ -25,6 +25,23 @@ export function seesAllManufacturers(principal: Principal): boolean {
 
 export function canSeeManufacturer(principal: Principal, manufacturerId: string): boolean {
   return seesAllManufacturers(principal) || principal.manufacturers.includes(manufacturerId);
+}
+
+/**
+ * Whether a manufacturer list (another credential's scope) lies within the caller's: every one
+ * of them is among the caller's manufacturers, and `*` only within `*`.
+ */
+export function coversManufacturers(principal: Principal, manufacturers: readonly string[]): boolean {
+  if (seesAllManufacturers(principal)) return true;
+  return manufacturers.every((id) => id !== ALL_MANUFACTURERS && principal.manufacturers.includes(id));
+}
+
+/**
+ * Whether the caller holds everything the roles would give: every permission (auth/permissions.ts)
+ * those roles allow, the caller's own roles allow too (admin holds them all).
+ */
+export function coversRoles(principal: Principal, roles: readonly Role[]): boolean {
+  return (Object.keys(permissions) as Permission[]).every((permission) => !may(roles, permission) || may(principal.roles, permission));
 }
 
 /** A short label of the credential for audit details and logs. */
