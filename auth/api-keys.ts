@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../platform/database/prisma.ts';
 import { roles as knownRoles, type Role } from '../schemas/certificate.ts';
 import { RefusedError } from './permissions.ts';
-import { coversManufacturers, coversRoles, type Principal } from './principal.ts';
+import { coversManufacturers, coversRoles, normaliseSubject, type Principal } from './principal.ts';
 
 /**
  * API keys look like `ecoc_<16 hex key id>_<43 chars base64url secret>`: the prefix makes them
@@ -68,8 +68,8 @@ export function requireGrantable(grantor: Principal, spec: { roles: readonly Rol
 
 /**
  * Creates a key; the returned `token` is the only time the secret exists outside the caller's
- * hands. With a `grantor`, the key may not exceed the grantor's roles and manufacturers
- * (requireGrantable).
+ * hands. The subject is stored normalised (the person's actor id, normaliseSubject). With a
+ * `grantor`, the key may not exceed the grantor's roles and manufacturers (requireGrantable).
  */
 export async function createApiKey(db: Database, spec: ApiKeySpec, grantor?: Principal): Promise<{ token: string; key: ApiKeyInfo }> {
   if (grantor) requireGrantable(grantor, spec);
@@ -78,7 +78,7 @@ export async function createApiKey(db: Database, spec: ApiKeySpec, grantor?: Pri
   const row = await db.apiKey.create({
     data: {
       id: keyId,
-      subject: spec.subject,
+      subject: normaliseSubject(spec.subject),
       description: spec.description ?? null,
       secretHash: secretHash(secret).toString('hex'),
       roles: spec.roles,
@@ -124,7 +124,7 @@ export async function authenticateApiKey(db: Database, token: string, now = new 
   return {
     ok: true,
     keyId,
-    principal: { subject: row.subject, credential: { kind: 'api_key', keyId }, roles: validRoles(row.roles), manufacturers: row.manufacturers },
+    principal: { subject: normaliseSubject(row.subject), credential: { kind: 'api_key', keyId }, roles: validRoles(row.roles), manufacturers: row.manufacturers },
   };
 }
 

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { ApiConfig } from '../schemas/config/api.ts';
 import { validRoles } from './api-keys.ts';
-import type { Principal } from './principal.ts';
+import { normaliseSubject, type Principal } from './principal.ts';
 
 export class OidcConfigurationError extends Error {
   override name = 'OidcConfigurationError';
@@ -16,7 +16,9 @@ const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 
 /**
  * Verifies people's bearer tokens against the identity provider's JWKS (fetched and cached by
- * jose, refreshed when an unknown key id appears): signature, issuer, audience, expiry.
+ * jose, refreshed when an unknown key id appears): signature, issuer, audience, expiry. The
+ * subject claim is normalised (normaliseSubject) like an API key's, so a person is one actor
+ * across credentials.
  */
 export function createOidcVerifier(config: ApiConfig): OidcVerifier | undefined {
   if (!config.ECOC_OIDC_JWKS_URL) return undefined;
@@ -33,8 +35,9 @@ export function createOidcVerifier(config: ApiConfig): OidcVerifier | undefined 
     } catch (error) {
       return { ok: false, reason: rejection(error) };
     }
-    const subject = claim(payload, config.ECOC_OIDC_SUBJECT_CLAIM);
-    if (typeof subject !== 'string' || !subject) return { ok: false, reason: `the token has no ${config.ECOC_OIDC_SUBJECT_CLAIM} claim` };
+    const claimed = claim(payload, config.ECOC_OIDC_SUBJECT_CLAIM);
+    const subject = typeof claimed === 'string' ? normaliseSubject(claimed) : '';
+    if (!subject) return { ok: false, reason: `the token has no ${config.ECOC_OIDC_SUBJECT_CLAIM} claim` };
     return {
       ok: true,
       principal: {

@@ -4,9 +4,20 @@ import { may, permissions, type Permission } from './permissions.ts';
 /** `*` in a credential's manufacturer list: every manufacturer (for operators of the whole hub). */
 export const ALL_MANUFACTURERS = '*';
 
+/**
+ * One person, one actor id: a subject as every credential presents it (an API key's stored
+ * subject, the OIDC subject claim), trimmed, in Unicode NFC and case-folded, so "Rita", " rita"
+ * and "RITA" (or a decomposed "Zoe\u0308" and a composed "Zo\u00eb") are the same actor wherever
+ * identity matters (four-eyes, review owner, audit). Upper then lower case approximates Unicode
+ * case folding (ß and ss, final and medial sigma fold together), which JavaScript does not offer.
+ */
+export function normaliseSubject(subject: string): string {
+  return subject.trim().normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
+
 /** An authenticated caller: who acts, with which credential, roles and manufacturer scope. */
 export interface Principal {
-  /** The actor id in workflow updates and audit records (four-eyes compares these). */
+  /** The actor id in workflow updates and audit records (four-eyes compares these); normalised (normaliseSubject). */
   subject: string;
   credential: { kind: 'api_key'; keyId: string } | { kind: 'oidc'; issuer: string };
   roles: Role[];
