@@ -46,7 +46,9 @@ export function createApp(context: ApiContext, extraRoutes: RouteModule[] = []):
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // The client address (rate limits, failed-login throttling, logs) is the socket's peer; only
+  // proxies named in ECOC_TRUST_PROXY may replace it with X-Forwarded-For.
+  app.set('trust proxy', config.ECOC_TRUST_PROXY);
   app.use(requestContext(context.logger));
   app.use(securityHeaders);
   app.use(httpMetrics(context.metrics));

@@ -16,9 +16,9 @@ const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 
 /**
  * Verifies people's bearer tokens against the identity provider's JWKS (fetched and cached by
- * jose, refreshed when an unknown key id appears): signature, issuer, audience, expiry. The
- * subject claim is normalised (normaliseSubject) like an API key's, so a person is one actor
- * across credentials.
+ * jose, refreshed when an unknown key id appears): signature, issuer, audience, expiry. A token
+ * must carry `exp` (one without would be valid for ever, however it leaked). The subject claim is
+ * normalised (normaliseSubject) like an API key's, so a person is one actor across credentials.
  */
 export function createOidcVerifier(config: ApiConfig): OidcVerifier | undefined {
   if (!config.ECOC_OIDC_JWKS_URL) return undefined;
@@ -31,7 +31,7 @@ export function createOidcVerifier(config: ApiConfig): OidcVerifier | undefined 
   return async (token) => {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, jwks, { issuer, audience, algorithms: ALGORITHMS, clockTolerance: 30 }));
+      ({ payload } = await jwtVerify(token, jwks, { issuer, audience, algorithms: ALGORITHMS, clockTolerance: 30, requiredClaims: ['exp'] }));
     } catch (error) {
       return { ok: false, reason: rejection(error) };
     }
@@ -52,6 +52,7 @@ export function createOidcVerifier(config: ApiConfig): OidcVerifier | undefined 
 
 function rejection(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed && error.reason === 'missing') return `the token has no ${error.claim} claim (required)`;
   if (error instanceof errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not accepted`;
   if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) return 'the token was not signed by the identity provider';
   if (error instanceof errors.JOSEError) return `the token is invalid (${error.code})`;

@@ -55,6 +55,14 @@ export function coversRoles(principal: Principal, roles: readonly Role[]): boole
   return (Object.keys(permissions) as Permission[]).every((permission) => !may(roles, permission) || may(principal.roles, permission));
 }
 
+/**
+ * The rate-limit bucket of an authenticated caller: one per API key, one per person (issuer and
+ * subject) for OIDC tokens, so one user's requests never throttle another's.
+ */
+export function rateLimitKey(principal: Principal): string {
+  return principal.credential.kind === 'api_key' ? `api_key:${principal.credential.keyId}` : `oidc:${principal.credential.issuer}#${principal.subject}`;
+}
+
 /** A short label of the credential for audit details and logs. */
 export function credentialLabel(principal: Principal): string {
   return principal.credential.kind === 'api_key' ? `api_key:${principal.credential.keyId}` : `oidc:${principal.credential.issuer}`;

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { credentialLabel } from '../../auth/principal.ts';
+import { rateLimitKey } from '../../auth/principal.ts';
 import { HttpProblem } from '../problem.ts';
 
 interface Bucket {
@@ -42,7 +42,11 @@ export class TokenBuckets {
   }
 }
 
-/** Per credential once authenticated, per client address otherwise (failed logins included). */
+/**
+ * Per API key or per OIDC person (issuer and subject) once authenticated, per client address
+ * otherwise (failed logins included). The client address is the socket's peer unless
+ * ECOC_TRUST_PROXY names the proxies whose `X-Forwarded-For` may say otherwise.
+ */
 export function rateLimit(buckets: TokenBuckets, keyOf: (req: Request) => string = rateKey): RequestHandler {
   return (req, res, next) => {
     const wait = buckets.take(keyOf(req));
@@ -56,5 +60,5 @@ export function rateLimit(buckets: TokenBuckets, keyOf: (req: Request) => string
 }
 
 export function rateKey(req: Request): string {
-  return req.principal ? credentialLabel(req.principal) : `ip:${req.ip}`;
+  return req.principal ? rateLimitKey(req.principal) : `ip:${req.ip}`;
 }

@@ -6,8 +6,8 @@ export interface TestIdentityProvider {
   jwksUrl: string;
   issuer: string;
   audience: string;
-  /** A token signed by the provider's key (only this test knows it). */
-  token(claims: JWTPayload, options?: { expiresIn?: string | number; issuer?: string; audience?: string; key?: CryptoKey; kid?: string }): Promise<string>;
+  /** A token signed by the provider's key (only this test knows it); `expiresIn: null` leaves `exp` out. */
+  token(claims: JWTPayload, options?: { expiresIn?: string | number | null; issuer?: string; audience?: string; key?: CryptoKey; kid?: string }): Promise<string>;
   /** A key pair the provider does not publish, for forgeries. */
   foreignKey(): Promise<CryptoKey>;
   stop(): Promise<void>;
@@ -31,14 +31,15 @@ export async function startTestIdentityProvider(): Promise<TestIdentityProvider>
     jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
     issuer,
     audience,
-    token: (claims, options = {}) =>
-      new SignJWT(claims)
+    token: (claims, options = {}) => {
+      const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? kid })
         .setIssuer(options.issuer ?? issuer)
         .setAudience(options.audience ?? audience)
-        .setIssuedAt()
-        .setExpirationTime(options.expiresIn ?? '5m')
-        .sign(options.key ?? privateKey),
+        .setIssuedAt();
+      if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? '5m');
+      return jwt.sign(options.key ?? privateKey);
+    },
     foreignKey: async () => (await generateKeyPair('ES256')).privateKey,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
