@@ -56,6 +56,22 @@ export function coversRoles(principal: Principal, roles: readonly Role[]): boole
 }
 
 /**
+ * Hub-wide resources (release schedules and runs, /metrics, chain verification) span every
+ * manufacturer: the permission and the `*` scope are both needed, on every path that shows them.
+ */
+export function mayUseHubWide(principal: Principal, permission: Permission): boolean {
+  return hasPermission(principal, permission) && seesAllManufacturers(principal);
+}
+
+/**
+ * The one answer to data for a VIN and stage registered to a manufacturer outside the caller's
+ * reach: it must not confirm that the VIN exists elsewhere, nor whose it is.
+ */
+export function vinNotAcceptedMessage(vin: string, stage: number): string {
+  return `VIN ${vin} stage ${stage} cannot be accepted for this manufacturer; if the vehicle is yours, ask the hub operator`;
+}
+
+/**
  * The rate-limit bucket of an authenticated caller: one per API key, one per person (issuer and
  * subject) for OIDC tokens, so one user's requests never throttle another's.
  */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { RefusedError } from '../auth/permissions.ts';
+import { vinNotAcceptedMessage } from '../auth/principal.ts';
 import { ingestVehicle, type IngestContext, type IngestResult } from '../certificates/ingest.ts';
 import { CertificateOwnershipError } from '../certificates/store.ts';
 import { ErpFileError } from '../connectors/erp/errors.ts';
@@ -69,7 +70,7 @@ export async function processErpStream(input: AsyncIterable<Uint8Array | string>
       const ingested = await ingestVehicle(options.ingest, record, options.actor, 'erp');
       return { result: { row, record }, outcome: ingested.outcome };
     } catch (error) {
-      const refusal = refusalOf(error);
+      const refusal = refusalOf(error, record);
       if (refusal) return { result: { row, vin: record.vin, errors: [{ column: '*', value: record.vin, ...refusal }] } };
       return { failure: error };
     }
@@ -123,8 +124,9 @@ export async function processErpStream(input: AsyncIterable<Uint8Array | string>
 }
 
 /** Business refusals of one row (another manufacturer's VIN, a withdrawn certificate); anything else is infrastructure. */
-function refusalOf(error: unknown): { rule: string; message: string } | undefined {
-  if (error instanceof CertificateOwnershipError) return { rule: 'ownership', message: error.message };
+function refusalOf(error: unknown, record: VehicleRecord): { rule: string; message: string } | undefined {
+  // Never confirmed to the file's sender (the report goes back to the manufacturer): nor whose it is.
+  if (error instanceof CertificateOwnershipError) return { rule: 'vin_not_accepted', message: vinNotAcceptedMessage(record.vin, record.stage) };
   if (error instanceof WorkflowUpdateFailedError) return { rule: 'refused', message: `the certificate refused the data: ${error.cause?.message ?? error.message}` };
   if (error instanceof RefusedError) return { rule: 'refused', message: error.message };
   return undefined;

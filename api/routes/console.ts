@@ -1,6 +1,6 @@
 import { Prisma } from '../../.generated/prisma/client.ts';
 import { rolesFor } from '../../auth/permissions.ts';
-import { actorOf, hasPermission, seesAllManufacturers, type Principal } from '../../auth/principal.ts';
+import { actorOf, mayUseHubWide, seesAllManufacturers, type Principal } from '../../auth/principal.ts';
 import { describeReleaseSchedule, listReleaseSchedules } from '../../releases/service.ts';
 import { consoleSettingsSchema, dashboardSchema, queuePageSchema, queueQuerySchema, type Dashboard, type Queue } from '../../schemas/api/console.ts';
 import type { Config } from '../../schemas/config/index.ts';
@@ -83,8 +83,8 @@ export const consoleRoutes: RouteModule = (table, context) => {
         AND: [
           scope(principal),
           queueFilter(query.queue, principal),
-          query.vin ? { vin: { contains: query.vin, mode: 'insensitive' } } : {},
-          query.typeApprovalNumber ? { typeApprovalNumber: { contains: query.typeApprovalNumber, mode: 'insensitive' } } : {},
+          query.vin ? { vin: { contains: likeLiteral(query.vin), mode: 'insensitive' } } : {},
+          query.typeApprovalNumber ? { typeApprovalNumber: { contains: likeLiteral(query.typeApprovalNumber), mode: 'insensitive' } } : {},
           query.status ? { status: query.status } : {},
           query.destination ? { destination: query.destination } : {},
         ],
@@ -121,6 +121,14 @@ export const consoleRoutes: RouteModule = (table, context) => {
   });
 };
 
+/**
+ * A search text as the literal it is: Prisma's `contains` becomes ILIKE '%text%' without escaping,
+ * so `%` and `_` would match anything. PostgreSQL's LIKE escape character is the backslash.
+ */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
 function scope(principal: Principal): Prisma.CertificateWhereInput {
   return seesAllManufacturers(principal) ? {} : { manufacturerId: { in: principal.manufacturers } };
 }
@@ -132,7 +140,8 @@ function scopeSql(principal: Principal, column: Prisma.Sql): Prisma.Sql {
 function queueFilter(queue: Queue, principal: Principal): Prisma.CertificateWhereInput {
   switch (queue) {
     case 'my-reviews':
-      return { status: 'in_review', OR: [{ owner: principal.subject }, { owner: null }] };
+      // The subject is normalised (auth/principal.ts); an owner typed in by hand may differ in case.
+      return { status: 'in_review', OR: [{ owner: { equals: principal.subject, mode: 'insensitive' } }, { owner: null }] };
     case 'blocked':
       return { status: 'blocked' };
     case 'ready-to-release':
@@ -209,9 +218,14 @@ async function reviewBacklog(db: ApiContext['db'], principal: Principal): Promis
   };
 }
 
-/** Release schedules span manufacturers (one per destination): shown to the roles that may view them. */
+/**
+ * Release schedules span manufacturers (one per destination): shown by the rule of the release
+ * routes, to the roles that may view them with a credential scoped to all manufacturers (`*`).
+ */
 async function releaseSummary({ client, config, logger }: ApiContext, principal: Principal, requestId: string): Promise<Dashboard['releases']> {
-  if (!hasPermission(principal, 'releases.view')) return { visible: false, note: `release schedules are shown to ${rolesFor('releases.view').join(', ')}`, schedules: [] };
+  if (!mayUseHubWide(principal, 'releases.view')) {
+    return { visible: false, note: `release schedules span every manufacturer: shown to ${rolesFor('releases.view').join(', ')} scoped to all manufacturers (*)`, schedules: [] };
+  }
   const actor = actorOf(principal, requestId);
   try {
     const schedules = await listReleaseSchedules(client, config, {}, actor);

@@ -1,4 +1,4 @@
-import { canSeeManufacturer, type Principal } from '../../auth/principal.ts';
+import { canSeeManufacturer, vinNotAcceptedMessage, type Principal } from '../../auth/principal.ts';
 import { ingestVehicle, type IngestContext } from '../../certificates/ingest.ts';
 import { CertificateOwnershipError } from '../../certificates/store.ts';
 import { mapWithConcurrency } from '../../platform/concurrency.ts';
@@ -16,6 +16,7 @@ const BATCH_CONCURRENCY = 8;
 const singleStatus: Record<string, number> = {
   invalid_record: 400,
   forbidden_manufacturer: 403,
+  vin_not_accepted: 409,
   internal_error: 500,
   ...Object.fromEntries(Object.values(refusalAnswers).map(({ status, code }) => [code, status])),
 };
@@ -40,7 +41,7 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       200: { description: 'Batch results (at least one record accepted), or new data for an existing certificate', schema: batchResultSchema.or(ingestResultSchema) },
       422: { description: 'A batch of which no record was accepted: problem JSON with `results` per record (code no_record_accepted)' },
       201: { description: 'A new certificate', schema: ingestResultSchema },
-      409: { description: 'The VIN belongs to another manufacturer (manufacturer_conflict), or the workflow refused the data (stale_version, not_allowed_in_state)' },
+      409: { description: 'The VIN and stage cannot be accepted for this manufacturer (vin_not_accepted; whether or whose they are is not said), or the workflow refused the data (stale_version, not_allowed_in_state)' },
     },
     async handler({ req, res, body, principal }) {
       const actor = requestActor(req);
@@ -88,7 +89,8 @@ async function ingestOne(
     const result = await ingestVehicle(context, record, actor, 'api');
     return { index, ok: true, ...result };
   } catch (error) {
-    if (error instanceof CertificateOwnershipError) return { index, ok: false, code: 'manufacturer_conflict', message: error.message };
+    // Another manufacturer's VIN and stage: refused without confirming that it exists, or whose it is.
+    if (error instanceof CertificateOwnershipError) return { index, ok: false, code: 'vin_not_accepted', message: vinNotAcceptedMessage(record.vin, record.stage) };
     const refused = refusalProblem(error);
     if (refused instanceof RefusalProblem) return { index, ok: false, code: refused.code, message: refused.message };
     // One record's unexpected failure is reported, logged, and does not lose the others.
