@@ -1,16 +1,22 @@
+import type { Response } from 'express';
 import { canSeeManufacturer, vinNotAcceptedMessage, type Principal } from '../../auth/principal.ts';
 import { ingestVehicle, type IngestContext } from '../../certificates/ingest.ts';
 import { CertificateOwnershipError } from '../../certificates/store.ts';
-import { mapWithConcurrency } from '../../platform/concurrency.ts';
 import { batchResultSchema, ingestBodySchema, ingestResultSchema, vehicleBatchSchema, vehicleRecordBodySchema, type BatchItemResult } from '../../schemas/api/vehicles.ts';
 import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
 import type { Actor } from '../../schemas/certificate.ts';
 import type { RouteModule } from '../context.ts';
+import { ownDeadline } from '../middleware/timeout.ts';
 import { HttpProblem, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
 import { requestActor } from '../request-context.ts';
 
 /** Records of one batch ingested at the same time (each is a DB transaction + a workflow update). */
 const BATCH_CONCURRENCY = 8;
+
+/** Per-record codes of a batch that ran out of time (retry those records; ingest is idempotent). */
+const NOT_PROCESSED = 'not_processed';
+const OUTCOME_UNKNOWN = 'outcome_unknown';
+const unfinished = (result: BatchItemResult): boolean => !result.ok && (result.code === NOT_PROCESSED || result.code === OUTCOME_UNKNOWN);
 
 /** A single record's failure as a problem: its code's status (refusals by kind, as everywhere), 409 otherwise. */
 const singleStatus: Record<string, number> = {
@@ -32,7 +38,9 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
     summary: 'Ingest vehicle data (one record or a batch)',
     description:
       'One VehicleRecord answers 201 (new certificate) or 200 (new or unchanged data for an existing one), or a problem. ' +
-      '`{ "records": [...] }` answers 200 with one result per record, in order; invalid records are reported by index and do not stop the others.',
+      '`{ "records": [...] }` answers 200 with one result per record, in order; invalid records are reported by index and do not stop the others. ' +
+      'The answer comes within ECOC_API_REQUEST_TIMEOUT and says what was stored: records the time did not allow are `not_processed` (nothing stored) ' +
+      'or `outcome_unknown` (still running); send those again, ingest is idempotent per record.',
     tag: 'vehicles',
     access: 'vehicles.submit',
     body: ingestBodySchema(config.ECOC_API_MAX_BATCH),
@@ -42,13 +50,19 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       422: { description: 'A batch of which no record was accepted: problem JSON with `results` per record (code no_record_accepted)' },
       201: { description: 'A new certificate', schema: ingestResultSchema },
       409: { description: 'The VIN and stage cannot be accepted for this manufacturer (vin_not_accepted; whether or whose they are is not said), or the workflow refused the data (stale_version, not_allowed_in_state)' },
+      503: { description: 'The request’s time ran out before any record was accepted (request_timeout; with `results` for a batch): send again, ingest is idempotent' },
     },
     async handler({ req, res, body, principal }) {
       const actor = requestActor(req);
+      const records = 'records' in body ? body.records : [body];
+      const results = await ingestInTime(res, records, (raw, index) => ingestOne(ingest, principal, actor, raw, index, req.log), req.log);
       if ('records' in body) {
-        const results = await mapWithConcurrency(body.records, BATCH_CONCURRENCY, (raw, index) => ingestOne(ingest, principal, actor, raw, index, req.log));
         const accepted = results.filter((result) => result.ok).length;
         const outcome = { accepted, rejected: results.length - accepted, results };
+        if (accepted === 0 && results.some(unfinished)) {
+          res.setHeader('Retry-After', '1');
+          throw new HttpProblem(503, 'request_timeout', `None of the ${results.length} record(s) was accepted before the request's time ran out; send them again`, outcome);
+        }
         // Nothing usable in the whole batch is the client's error; any accepted record makes it a 200.
         if (accepted === 0 && results.every((result) => !result.ok && result.code !== 'internal_error')) {
           throw new HttpProblem(422, 'no_record_accepted', `None of the ${results.length} record(s) was accepted; see results`, outcome);
@@ -56,8 +70,12 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
         res.json(outcome);
         return;
       }
-      const result = await ingestOne(ingest, principal, actor, body, 0, req.log);
+      const result = results[0]!;
       if (!result.ok) {
+        if (unfinished(result)) {
+          res.setHeader('Retry-After', '1');
+          throw new HttpProblem(503, 'request_timeout', result.message);
+        }
         throw new HttpProblem(singleStatus[result.code] ?? 409, result.code, result.message, {
           ...(result.errors ? { errors: result.errors } : {}),
         });
@@ -67,6 +85,49 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
     },
   });
 };
+
+/**
+ * Ingests the records (BATCH_CONCURRENCY at a time, results in order) and answers within the
+ * request timeout, consistently with what was stored: the handler takes the deadline over from
+ * the timeout middleware (so no 503 can precede its answer), starts no record in the last
+ * quarter of the timeout (at most 5 s), and returns shortly before the deadline. A record not
+ * started is `not_processed` (nothing stored); one still running then is `outcome_unknown` (it
+ * completes in the background and is logged). Either is safe to send again: ingest is
+ * idempotent per record (the same data is `unchanged`).
+ */
+async function ingestInTime(
+  res: Response,
+  records: readonly unknown[],
+  ingestRecord: (raw: unknown, index: number) => Promise<BatchItemResult>,
+  log: { info(object: object, message: string): void },
+): Promise<BatchItemResult[]> {
+  const deadline = ownDeadline(res);
+  const startBy = deadline ? deadline.at - Math.min(5_000, deadline.ms / 4) : Infinity;
+  const answerBy = deadline ? deadline.at - Math.min(1_000, deadline.ms / 20) : Infinity;
+  const results: (BatchItemResult | undefined)[] = new Array(records.length);
+  let next = 0;
+  let answered = false;
+  const lane = async () => {
+    while (next < records.length && Date.now() < startBy) {
+      const index = next++;
+      const result = await ingestRecord(records[index], index);
+      if (answered) log.info({ index, ok: result.ok, ...(result.ok ? { certificateId: result.certificateId, outcome: result.outcome } : { code: result.code }) }, 'ingest completed after the answer');
+      else results[index] = result;
+    }
+  };
+  const lanes = Promise.all(Array.from({ length: Math.max(1, Math.min(BATCH_CONCURRENCY, records.length)) }, lane));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([lanes, ...(answerBy < Infinity ? [new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, answerBy - Date.now()))))] : [])]);
+  clearTimeout(timer);
+  answered = true;
+  return records.map((_raw, index): BatchItemResult => {
+    const result = results[index];
+    if (result) return result;
+    return index < next
+      ? { index, ok: false, code: OUTCOME_UNKNOWN, message: 'Still being ingested when the request’s time ran out; its outcome is unknown: send it again (ingest is idempotent)' }
+      : { index, ok: false, code: NOT_PROCESSED, message: 'Not ingested: the request’s time ran out before this record was started; send it again' };
+  });
+}
 
 async function ingestOne(
   context: IngestContext,
@@ -78,8 +139,9 @@ async function ingestOne(
 ): Promise<BatchItemResult> {
   const parsed = vehicleRecordSchema.safeParse(raw);
   if (!parsed.success) {
-    const problem = zodProblem(parsed.error, 'body');
-    return { index, ok: false, code: 'invalid_record', message: 'The record is invalid', errors: problem.extra.errors ?? [] };
+    const errors = zodProblem(parsed.error, 'body').extra.errors ?? [];
+    const first = errors[0];
+    return { index, ok: false, code: 'invalid_record', message: `The record is invalid${first ? `: ${first.path}: ${first.message}` : ''}`, errors };
   }
   const record = parsed.data;
   if (!canSeeManufacturer(principal, record.manufacturerId)) {
