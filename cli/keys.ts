@@ -28,7 +28,7 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('create')
     .description('Create an API key')
-    .requiredOption('--subject <name>', 'who acts with the key (actor id in decisions and audit records)')
+    .requiredOption('--subject <name>', "who acts with the key (actor id in decisions and audit records; for a person, their OIDC subject value; stored normalised)")
     .requiredOption('--roles <roles>', 'comma-separated: integrator, homologation, reviewer, release-manager, ops, admin', list)
     .requiredOption('--manufacturers <ids>', 'comma-separated manufacturer ids, or * for all', list)
     .option('--description <text>')
