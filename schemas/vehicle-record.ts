@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { stageSchema, vinSchema } from './certificate-id.ts';
 import { cocDataGroupValuesSchema, iviSimpleTypeSchemas } from './ivi/index.ts';
 
-/** ISO 3779 VIN: 17 characters, digits and capitals without I, O and Q. */
-export const vinSchema = z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/, 'VIN must be 17 characters A-Z/0-9 without I, O or Q (ISO 3779)');
+export { vinSchema };
 
 /**
  * A type-approval number as IVI carries it (Text35). Its Annex IV format is a content rule
@@ -19,7 +19,8 @@ export const vehicleRecordSchema = z
   .object({
     manufacturerId: z.string().min(1),
     vin: vinSchema,
-    stage: z.number().int().min(1).default(1),
+    /** The stage range is the one the certificate id allows (schemas/certificate-id.ts). */
+    stage: stageSchema.default(1),
     typeApprovalNumber: typeApprovalNumberSchema,
     variant: iviSimpleTypeSchemas.Text25,
     version: iviSimpleTypeSchemas.Text35,

@@ -1,10 +1,12 @@
+import { certificateIdSchema as certificateId } from '../certificate-id.ts';
 import { z } from './openapi-zod.ts';
 
-/** A certificate id is its workflow id: `ecoc-<VIN>-s<stage>`. */
-export const certificateIdSchema = z
-  .string()
-  .regex(/^ecoc-[A-HJ-NPR-Z0-9]{17}-s\d{1,3}$/, 'expected a certificate id such as ecoc-WVWZZZ1JZXW000001-s1')
-  .openapi({ example: 'ecoc-WVWZZZ1JZXW000001-s1' });
+/**
+ * A certificate id is its workflow id: `ecoc-<VIN>-s<stage>`; pattern and stage range from
+ * schemas/certificate-id.ts. zod's own `.meta` (read by zod-to-openapi): that schema may be
+ * created before `.openapi` is installed.
+ */
+export const certificateIdSchema = certificateId.meta({ example: 'ecoc-WVWZZZ1JZXW000001-s1' });
 
 export const certificateParamsSchema = z.object({ certificateId: certificateIdSchema });
 
