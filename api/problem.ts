@@ -80,11 +80,15 @@ export function sendProblem(res: Response, problem: ProblemInput): void {
     .json({ type: `https://ecoc-hub.dev/problems/${problem.code}`, instance: res.req.originalUrl, ...(requestId ? { requestId } : {}), ...problem });
 }
 
-/** Field paths as clients write them: `records.3.vin`, `(root)` for the whole body. */
+/**
+ * Field paths as clients write them: `records.3.vin`, `(root)` for the whole body. The title
+ * names the first problem and where it is (`reason: contains a NUL character at position 4`).
+ */
 export function zodProblem(error: ZodError, where: 'body' | 'query' | 'params'): HttpProblem {
-  return new HttpProblem(400, 'invalid_request', `The request ${where} is invalid`, {
-    errors: error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
-  });
+  const errors = error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+  const first = errors[0];
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return new HttpProblem(400, 'invalid_request', `The request ${where} is invalid${first ? `: ${first.path}: ${first.message}${more}` : ''}`, { errors });
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

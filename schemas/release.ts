@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { destinationId } from './config/destinations.ts';
 import { isTimeZone } from './config/release.ts';
 import { duration } from './config/types.ts';
+import { id, text } from './text.ts';
 
 /** Per-run sizes; omitted ones come from `ECOC_RELEASE_*` at the time the run starts. */
 export const releaseOverridesSchema = z.object({
@@ -14,14 +15,11 @@ export const destinationRefSchema = z.object({ destination: destinationId });
 
 export const startReleaseRunSchema = destinationRefSchema.extend(releaseOverridesSchema.shape);
 
-const note = z.string().trim().min(1).max(500);
-const timeZone = z.string().refine(isTimeZone, { message: 'expected an IANA time zone such as Europe/Brussels or UTC' });
+const note = text({ trim: true, min: 1, max: 500 });
+const timeZone = id().refine(isTimeZone, { message: 'expected an IANA time zone such as Europe/Brussels or UTC' });
 
 /** Five cron fields (minute hour day-of-month month day-of-week), interpreted in `timezone`. */
-const cron = z
-  .string()
-  .trim()
-  .refine((text) => text.split(/\s+/).length === 5, { message: 'expected five cron fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *"' });
+const cron = text({ trim: true, max: 200 }).refine((text) => text.split(/\s+/).length === 5, { message: 'expected five cron fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *"' });
 
 /**
  * A release schedule: either a calendar (`cron`, in `timezone`) or a fixed interval (`every`,

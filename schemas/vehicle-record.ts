@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stageSchema, vinSchema } from './certificate-id.ts';
 import { cocDataGroupValuesSchema, iviSimpleTypeSchemas } from './ivi/index.ts';
+import { id } from './text.ts';
 
 export { vinSchema };
 
@@ -11,13 +12,14 @@ export { vinSchema };
 export const typeApprovalNumberSchema = iviSimpleTypeSchemas.Text35.refine((value) => value.trim() === value, 'must not start or end with spaces');
 
 /**
- * One vehicle as ERP files and the API deliver it: which approval it was built under and its
+ * One vehicle as ERP files and the API deliver it (every text under the text rule, schemas/text.ts;
+ * IVI values with their XSD lengths): which approval it was built under and its
  * own values (keyed by IVI element names, any subset of CocDataGroup). The certificate's data is
  * the approved variant/version values overlaid with these (see ivi/compose.ts).
  */
 export const vehicleRecordSchema = z
   .object({
-    manufacturerId: z.string().min(1),
+    manufacturerId: id(),
     vin: vinSchema,
     /** The stage range is the one the certificate id allows (schemas/certificate-id.ts). */
     stage: stageSchema.default(1),
@@ -25,7 +27,7 @@ export const vehicleRecordSchema = z
     variant: iviSimpleTypeSchemas.Text25,
     version: iviSimpleTypeSchemas.Text35,
     /** Where the certificate goes (a NAP or partner name); routing is decided elsewhere. */
-    destination: z.string().min(1).optional(),
+    destination: id().optional(),
     intendedCountryRegistration: iviSimpleTypeSchemas.ViennaCountryCode.optional(),
     values: cocDataGroupValuesSchema.default({}),
   })

@@ -1,3 +1,4 @@
+import { id, text } from '../text.ts';
 import { z } from './openapi-zod.ts';
 
 export const auditRecordSchema = z
@@ -17,14 +18,14 @@ export const auditRecordSchema = z
 export const auditListSchema = z.object({ records: z.array(auditRecordSchema), nextCursor: z.string().nullable() }).openapi('AuditRecordPage');
 
 export const auditQuerySchema = z.object({
-  after: z.string().regex(/^\d+$/, 'expected a record id').optional().openapi({ description: 'Only records after this id (cursor)' }),
+  after: text({ max: 20 }).regex(/^\d+$/, 'expected a record id').optional().openapi({ description: 'Only records after this id (cursor)' }),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
 export const auditExportQuerySchema = z.object({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Records at or after this time' }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Records before this time' }),
-  certificateId: z.string().optional(),
+  certificateId: id().optional(),
 });
 
 export const auditInvalidKinds = ['content_altered', 'link_broken', 'unchained'] as const;

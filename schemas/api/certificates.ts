@@ -6,6 +6,7 @@ import {
   signatureInfoSchema,
   transitionSchema,
 } from '../certificate.ts';
+import { FREE_TEXT_MAX, id, text } from '../text.ts';
 import { certificateIdSchema, fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
 
@@ -19,12 +20,12 @@ export const certificateListQuerySchema = z.object({
     .optional()
     .transform((value) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]))
     .openapi({ description: 'One or more states (repeat the parameter)' }),
-  vin: z.string().optional(),
-  typeApprovalNumber: z.string().optional(),
-  destination: z.string().optional(),
-  owner: z.string().optional(),
-  batchId: z.string().optional(),
-  manufacturerId: z.string().optional().openapi({ description: 'Narrows within the caller’s manufacturers' }),
+  vin: id().optional(),
+  typeApprovalNumber: id().optional(),
+  destination: id().optional(),
+  owner: id().optional(),
+  batchId: id().optional(),
+  manufacturerId: id().optional().openapi({ description: 'Narrows within the caller’s manufacturers' }),
   after: certificateIdSchema.optional().openapi({ description: 'Cursor: the last id of the previous page' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
@@ -188,28 +189,26 @@ export const messageQuerySchema = z.object({
 
 // ---- Review and lifecycle actions (workflow Updates) ----
 
+// Every text under the text rule (schemas/text.ts): what the workflow and PostgreSQL can hold.
+const reason = text({ trim: true, min: 1, max: FREE_TEXT_MAX });
+
 export const approveBodySchema = z
-  .object({ dataVersion: z.number().int().min(1).openapi({ description: 'The data version you reviewed' }), comment: z.string().max(2000).optional() })
+  .object({ dataVersion: z.number().int().min(1).openapi({ description: 'The data version you reviewed' }), comment: text({ max: FREE_TEXT_MAX }).optional() })
   .strict()
   .openapi('ApproveRequest');
-export const reasonBodySchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict().openapi('ReasonRequest');
-export const reassignBodySchema = z.object({ owner: z.string().trim().min(1).max(200) }).strict().openapi('ReassignRequest');
-export const correctBodySchema = z
+export const reasonBodySchema = z.object({ reason }).strict().openapi('ReasonRequest');
+export const reassignBodySchema = z.object({ owner: id({ trim: true }) }).strict().openapi('ReassignRequest');
+
+const correctionBodySchema = z
   .object({
-    reason: z.string().trim().min(1).max(2000),
-    corrections: z
-      .array(
-        z
-          .object({
-            path: z.string().min(1).max(300).openapi({ example: 'MassGroup/ActualMass' }),
-            value: z.unknown().openapi({ description: 'The new value; null removes the field' }),
-            reason: z.string().max(2000).optional(),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(500),
+    path: text({ min: 1, max: 300 }).openapi({ example: 'MassGroup/ActualMass' }),
+    value: z.unknown().openapi({ description: 'The new value; null removes the field' }),
+    reason: text({ max: FREE_TEXT_MAX }).optional(),
   })
+  .strict();
+
+export const correctBodySchema = z
+  .object({ reason, corrections: z.array(correctionBodySchema).min(1).max(500) })
   .strict()
   .openapi('CorrectionRequest');
 

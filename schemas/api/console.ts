@@ -1,4 +1,5 @@
 import { certificateStatuses } from '../certificate.ts';
+import { id, text } from '../text.ts';
 import { certificateSummarySchema } from './certificates.ts';
 import { z } from './openapi-zod.ts';
 
@@ -22,11 +23,11 @@ export const queueQuerySchema = z.object({
   queue: z.enum(queues).default('all').openapi({
     description: 'my-reviews: in review and assigned to you or to nobody; blocked: stopped by blocking findings; ready-to-release: signed, awaiting release; all: every state',
   }),
-  vin: z.string().trim().min(1).optional(),
-  typeApprovalNumber: z.string().trim().min(1).optional(),
+  vin: id({ trim: true }).optional(),
+  typeApprovalNumber: id({ trim: true }).optional(),
   status: status.optional(),
-  destination: z.string().trim().min(1).optional(),
-  after: z.string().min(1).optional().openapi({ description: 'Cursor: nextCursor of the previous page' }),
+  destination: id({ trim: true }).optional(),
+  after: text({ min: 1, max: 500 }).optional().openapi({ description: 'Cursor: nextCursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(200).default(25),
 });
 

@@ -1,4 +1,5 @@
 import { roles } from '../certificate.ts';
+import { id, text } from '../text.ts';
 import { z } from './openapi-zod.ts';
 
 const timestamp = z.string().openapi({ format: 'date-time' });
@@ -6,12 +7,13 @@ const timestamp = z.string().openapi({ format: 'date-time' });
 export const manufacturerScopeSchema = z
   .array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/, 'a manufacturer id, or * for all'))
   .min(1)
+  .max(1000)
   .openapi({ description: 'Manufacturer ids the credential may see; ["*"] for all', example: ['acme'] });
 
 export const createKeyBodySchema = z
   .object({
-    subject: z.string().trim().min(1).max(200).openapi({ description: 'Who acts with the key (actor id in workflow decisions and audit records)' }),
-    description: z.string().max(500).optional(),
+    subject: id({ trim: true }).openapi({ description: 'Who acts with the key (actor id in workflow decisions and audit records)' }),
+    description: text({ max: 500 }).optional(),
     roles: z.array(z.enum(roles)).min(1),
     manufacturers: manufacturerScopeSchema,
     expiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Default: never' }),

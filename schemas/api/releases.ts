@@ -1,3 +1,4 @@
+import { text } from '../text.ts';
 import { z } from './openapi-zod.ts';
 
 const timestamp = z.string().openapi({ format: 'date-time' });
@@ -76,4 +77,4 @@ export const releaseRunStatusSchema = z
 
 export const scheduleDeletedSchema = z.object({ scheduleId: z.string(), deleted: z.literal(true) });
 
-export const noteBodySchema = z.object({ note: z.string().trim().min(1).max(500).optional() }).strict();
+export const noteBodySchema = z.object({ note: text({ trim: true, min: 1, max: 500 }).optional() }).strict();

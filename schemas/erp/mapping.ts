@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { id, text } from '../text.ts';
 
 /**
  * How one manufacturer's ERP export becomes vehicle records (`schemas/vehicle-record.ts`).
@@ -26,12 +27,10 @@ export function unitDimension(unit: string): keyof typeof UNIT_FACTORS | undefin
  * array indices, e.g. `values.MassGroup.TechnicallyPermissibleMaximumLadenMass` or
  * `values.EnergyConvertorTable.EnergyConvertorGroup[0].EnergySourceTable.EnergySourceGroup[0].EnergySource`.
  */
-export const targetPathSchema = z
-  .string()
-  .regex(
-    /^(manufacturerId|vin|stage|typeApprovalNumber|variant|version|destination|intendedCountryRegistration|values(\.[A-Za-z][A-Za-z0-9]*(\[\d{1,3}\])?)+)$/,
-    'expected a vehicle-record field (vin, stage, typeApprovalNumber, variant, version, destination, intendedCountryRegistration) or values.<IVI path>',
-  );
+export const targetPathSchema = text({ max: 300 }).regex(
+  /^(manufacturerId|vin|stage|typeApprovalNumber|variant|version|destination|intendedCountryRegistration|values(\.[A-Za-z][A-Za-z0-9]*(\[\d{1,3}\])?)+)$/,
+  'expected a vehicle-record field (vin, stage, typeApprovalNumber, variant, version, destination, intendedCountryRegistration) or values.<IVI path>',
+);
 
 /** Date layouts seen in ERP exports; output is always xs:date (YYYY-MM-DD). */
 export const dateFormatSchema = z.enum(['YYYY-MM-DD', 'DD.MM.YYYY', 'DD/MM/YYYY', 'MM/DD/YYYY', 'YYYYMMDD']);
@@ -39,14 +38,14 @@ export const dateFormatSchema = z.enum(['YYYY-MM-DD', 'DD.MM.YYYY', 'DD/MM/YYYY'
 export const columnMappingSchema = z
   .object({
     /** Header name in CSV, key in JSON (nested objects as dotted keys). */
-    column: z.string().min(1),
+    column: text({ min: 1, max: 200 }),
     target: targetPathSchema,
     type: z.enum(['string', 'integer', 'decimal', 'date', 'indicator']).default('string'),
     /** Numbers: the column's unit and the unit the IVI field wants. */
     unit: z.object({ from: unitSchema, to: unitSchema }).optional(),
     dateFormat: dateFormatSchema.optional(),
     /** Code translation applied before type conversion (e.g. {"Diesel": "20"}). */
-    codes: z.record(z.string(), z.string()).optional(),
+    codes: z.record(text({ max: 200 }), text({ max: 200 })).optional(),
     required: z.boolean().default(false),
   })
   .superRefine((column, context) => {
@@ -61,10 +60,10 @@ export const columnMappingSchema = z
 
 export const erpMappingSchema = z
   .object({
-    manufacturerId: z.string().min(1),
+    manufacturerId: id(),
     csv: z
       .object({
-        delimiter: z.string().length(1).default(','),
+        delimiter: text({ min: 1, max: 1 }).default(','),
         encoding: z.enum(['utf-8', 'windows-1252', 'iso-8859-1']).default('utf-8'),
       })
       .prefault({}),
@@ -76,9 +75,9 @@ export const erpMappingSchema = z
         maxRowBytes: z.number().int().positive().default(64 * 1024),
       })
       .prefault({}),
-    columns: z.array(columnMappingSchema).min(1),
+    columns: z.array(columnMappingSchema).min(1).max(1_000),
     /** Values set on every record unless a column provides them (e.g. {"stage": 1}). */
-    defaults: z.record(targetPathSchema, z.union([z.string(), z.number()])).default({}),
+    defaults: z.record(targetPathSchema, z.union([text({ max: 2_000 }), z.number()])).default({}),
   })
   .superRefine((mapping, context) => {
     const seen = new Map<string, number>();

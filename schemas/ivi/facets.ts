@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { text } from '../text.ts';
+import { DEFAULT_TEXT_MAX } from '../text-rule.ts';
 
 /**
  * zod counterparts of the XSD facets the IVI schema uses. The generated model calls these with
@@ -37,10 +39,12 @@ export interface StringFacets {
   pattern?: string;
 }
 
+/**
+ * An IVI text: the one text rule (schemas/text.ts) with the type's own maxLength, or the default
+ * maximum where the XSD gives none, plus its minLength and pattern.
+ */
 export function xsString(facets: StringFacets) {
-  let schema = z.string();
-  if (facets.minLength !== undefined) schema = schema.min(facets.minLength);
-  if (facets.maxLength !== undefined) schema = schema.max(facets.maxLength);
+  let schema = text({ max: facets.maxLength ?? DEFAULT_TEXT_MAX, ...(facets.minLength !== undefined ? { min: facets.minLength } : {}) });
   // XSD patterns are implicitly anchored.
   if (facets.pattern !== undefined) schema = schema.regex(new RegExp(`^(?:${facets.pattern})$`), `must match ${facets.pattern}`);
   return schema;

@@ -23,7 +23,7 @@ export const certificateVectoRoutes: RouteModule = (table, { db, config }) => {
     tag: 'vecto',
     access: 'vecto.import',
     params: certificateParamsSchema,
-    body: vectoUploadBodySchema,
+    body: vectoUploadBodySchema(config.ECOC_XML_MAX_BYTES),
     // Two XML files, each up to ECOC_XML_MAX_BYTES, as JSON strings (escaping can add a little).
     bodyLimit: config.ECOC_XML_MAX_BYTES * 2 + 64 * 1024,
     responses: {
