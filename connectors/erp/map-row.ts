@@ -1,5 +1,6 @@
 import { UNIT_FACTORS, unitDimension, type ColumnMapping, type ErpMapping } from '../../schemas/erp/mapping.ts';
 import type { ErpCellError } from '../../schemas/erp/report.ts';
+import { textProblem } from '../../schemas/text-rule.ts';
 import { vehicleRecordSchema, type VehicleRecord } from '../../schemas/vehicle-record.ts';
 
 export type MappedRow = { record: VehicleRecord } | { errors: ErpCellError[]; vin?: string };
@@ -7,7 +8,11 @@ export type MappedRow = { record: VehicleRecord } | { errors: ErpCellError[]; vi
 const TRUE = new Set(['y', 'yes', 'true', '1', 'j', 'ja']);
 const FALSE = new Set(['n', 'no', 'false', '0', 'nein']);
 
-/** One source row through the mapping and the vehicle-record schema; every problem names its column. */
+/**
+ * One source row through the mapping and the vehicle-record schema; every problem names its
+ * column. Each mapped cell is first held to the text rule (no NUL, no unpaired surrogate: JSON
+ * escapes and NUL bytes can bring both), then the record's own limits apply.
+ */
 export function mapRow(cells: Record<string, string>, mapping: ErpMapping): MappedRow {
   const errors: ErpCellError[] = [];
   const target: Record<string, unknown> = { manufacturerId: mapping.manufacturerId };
@@ -17,6 +22,11 @@ export function mapRow(cells: Record<string, string>, mapping: ErpMapping): Mapp
     const value = raw?.trim() ?? '';
     if (value === '') {
       if (column.required) errors.push({ column: column.column, value: raw ?? '', rule: 'required', message: `${column.column} is required` });
+      continue;
+    }
+    const problem = textProblem(value, mapping.limits.maxRowBytes);
+    if (problem !== undefined) {
+      errors.push({ column: column.column, value, rule: 'text', message: `${column.column} ${problem}` });
       continue;
     }
     const converted = convert(value, column, mapping);

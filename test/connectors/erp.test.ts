@@ -5,6 +5,7 @@ import { erpFormatOf, parseErpFile, type ErpRowResult } from '../../connectors/e
 import { createErpReportBuilder } from '../../connectors/erp/report.ts';
 import { erpMappingSchema, type ErpMapping } from '../../schemas/erp/mapping.ts';
 import { erpReportSchema } from '../../schemas/erp/report.ts';
+import { textProblem } from '../../schemas/text-rule.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/erp/${name}`, import.meta.url);
 const csvMapping = erpMappingSchema.parse(JSON.parse(readFileSync(fixture('mapping-csv.json'), 'utf8')));
@@ -192,6 +193,61 @@ describe('ERP JSON', () => {
 
   it('knows formats by file name', () => {
     expect([erpFormatOf('a.CSV'), erpFormatOf('b.json'), erpFormatOf('c.jsonl'), erpFormatOf('d.ndjson'), erpFormatOf('e.xlsx')]).toEqual(['csv', 'json', 'ndjson', 'ndjson', undefined]);
+  });
+});
+
+describe('ERP text rule', () => {
+  it('NUL bytes, unpaired surrogates and over-long texts in CSV and JSON cells are per-cell report entries; the other rows carry on and the report quotes them printably', async () => {
+    const header = 'Fahrgestellnummer;Typgenehmigung;Variante;Version;Ziel';
+    const good = (vin: string, destination = 'nap-de') => `${vin};e1*2018/858*00123*01;A1;V1;${destination}`;
+    const csv = [
+      header,
+      good('WMA06XZZ1NM000201'),
+      'WMA06XZZ1NM000202;e1*2018/858*00123*01;A\u0000;V1;nap-de', // a NUL byte in Variante
+      good('WMA06XZZ1NM000203', 'x'.repeat(5_000)),
+      good('WMA06XZZ1NM000204'),
+    ].join('\n');
+    const csvRun = await collect(chunks(csv), csvMapping, 'csv');
+    expect(csvRun.failure).toBeUndefined();
+    expect(csvRun.results.map((r) => [r.row, 'record' in r])).toEqual([
+      [2, true],
+      [3, false],
+      [4, false],
+      [5, true],
+    ]);
+    expect(rowErrors(csvRun.results, 3)).toEqual([{ column: 'Variante', value: 'A\u0000', rule: 'text', message: 'Variante contains a NUL character at position 2' }]);
+    expect(rowErrors(csvRun.results, 4)).toEqual([
+      { column: 'Ziel', value: 'x'.repeat(5_000), rule: 'vehicle_record.custom', message: 'destination: is longer than 100 characters (5000)' },
+    ]);
+
+    // JSON escapes bring both a NUL and a lone surrogate into a cell.
+    const json = `[
+      {"vin": "WMA06XZZ1NM000301", "approval": {"number": "e1*2018/858*00123*01", "variant": "A1", "version": "V1"}},
+      {"vin": "WMA06XZZ1NM000302", "approval": {"number": "e1*2018/858*00123*01", "variant": "A\\ud800", "version": "V1"}},
+      {"vin": "WMA06XZZ1NM000303", "approval": {"number": "e1*2018/858*00123*01\\u0000", "variant": "A1", "version": "V1"}},
+      {"vin": "WMA06XZZ1NM000304", "approval": {"number": "e1*2018/858*00123*01", "variant": "A1", "version": "V1"}}
+    ]`;
+    const jsonRun = await collect(chunks(json), jsonMapping, 'json');
+    expect(jsonRun.failure).toBeUndefined();
+    expect(jsonRun.results.map((r) => [r.row, 'record' in r])).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
+    expect(rowErrors(jsonRun.results, 2)).toEqual([{ column: 'approval.variant', value: 'A\ud800', rule: 'text', message: 'approval.variant contains an unpaired surrogate (U+D800) at position 2' }]);
+    expect(rowErrors(jsonRun.results, 3)).toMatchObject([{ column: 'approval.number', rule: 'text', message: expect.stringContaining('NUL character') }]);
+
+    // The report quotes the refused values as escapes and cut short: it is text PostgreSQL (jsonb) and every reader accept.
+    const builder = createErpReportBuilder({ name: 'mixed.json', sha256: 'x', manufacturerId: 'acme-trucks' });
+    for (const result of [...csvRun.results, ...jsonRun.results]) builder.add(result);
+    const report = builder.finish();
+    expect(report).toMatchObject({ status: 'partial', totals: { rows: 8, accepted: 4, rejected: 4 } });
+    const texts: string[] = [];
+    JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' && texts.push(value), value));
+    expect(texts.filter((text) => textProblem(text) !== undefined)).toEqual([]);
+    const quoted = report.rows.flatMap((row) => (row.status === 'rejected' ? row.errors.map((error) => error.value) : []));
+    expect(quoted).toEqual(['A\\u0000', `${'x'.repeat(199)}…`, 'A\\uD800', 'e1*2018/858*00123*01\\u0000']);
   });
 });
 
