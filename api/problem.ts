@@ -101,6 +101,8 @@ const bodyErrors: Record<string, { code: string; title: string }> = {
   'entity.too.large': { code: 'payload_too_large', title: 'The body is larger than allowed' },
   'encoding.unsupported': { code: 'unsupported_encoding', title: 'The body encoding is not supported' },
   'charset.unsupported': { code: 'unsupported_charset', title: 'The body charset is not supported' },
+  // Our own check (api/routes-table.ts): JSON bodies are UTF-8 only.
+  'encoding.not_utf8': { code: 'invalid_encoding', title: 'The body must be valid UTF-8' },
   'request.aborted': { code: 'request_aborted', title: 'The request was aborted' },
   'request.size.invalid': { code: 'invalid_content_length', title: 'The body does not match its Content-Length' },
 };

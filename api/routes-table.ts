@@ -4,6 +4,7 @@ import type { z, ZodObject, ZodType } from 'zod';
 import { forbiddenMessage, RefusedError, rolesFor, type Permission } from '../auth/permissions.ts';
 import { hasPermission, type Principal } from '../auth/principal.ts';
 import { problemSchema } from '../schemas/api/problem.ts';
+import { utf8Problem } from '../platform/utf8.ts';
 import { HttpProblem, zodProblem } from './problem.ts';
 
 type Method = 'get' | 'post' | 'delete';
@@ -125,7 +126,7 @@ export class RouteTable {
         });
       }
     }
-    if (spec.body) chain.push(requireJson, express.json({ limit: spec.bodyLimit ?? this.options.bodyLimit, strict: false }));
+    if (spec.body) chain.push(requireJson, express.json({ limit: spec.bodyLimit ?? this.options.bodyLimit, strict: false, verify: requireUtf8 }));
     chain.push(async (req, res, next) => {
       try {
         const params = parse(spec.params, req.params, 'params');
@@ -186,6 +187,18 @@ function parse<T extends ZodType | undefined>(schema: T, value: unknown, where: 
   if (!result.success) throw zodProblem(result.error, where);
   return result.data as Infer<T>;
 }
+
+/**
+ * JSON bodies are UTF-8 (RFC 8259), checked on the bytes before parsing: body-parser would decode
+ * invalid bytes as U+FFFD, which would then be stored as if the client had sent it. Another
+ * declared charset is refused the same way (400 invalid_encoding, via the problem handler).
+ */
+const requireUtf8 = (_req: Request, _res: Response, body: Buffer, encoding: string): void => {
+  const refuse = (message: string) => Object.assign(new Error(message), { status: 400, type: 'encoding.not_utf8' });
+  if (encoding.toLowerCase() !== 'utf-8') throw refuse(`The body must be UTF-8 JSON (charset ${encoding} is not accepted)`);
+  const problem = utf8Problem(body);
+  if (problem !== undefined) throw refuse(`The body ${problem}`);
+};
 
 /** 415 for a body that is not JSON; an empty body passes (and then fails validation if one is required). */
 const requireJson: RequestHandler = (req, _res, next) => {
