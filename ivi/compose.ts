@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { iviDescriptor } from '../schemas/ivi/index.ts';
-import type { CocDataGroupValues, IviElement } from '../schemas/ivi/index.ts';
+import { parseIviFieldPath, type IviPathSegment } from '../schemas/ivi/field-paths.ts';
+import type { CocDataGroupValues } from '../schemas/ivi/index.ts';
 
 /**
  * A certificate's data: the approved variant/version values, overlaid by the vehicle's own
@@ -87,24 +87,13 @@ function overlay(target: Json, layer: Json, path: string, origin: Provenance, pr
   }
 }
 
-type Segment = string | number;
+type Segment = IviPathSegment;
 
-/** Parses and checks a correction path against the IVI descriptor. */
+/** Parses and checks a correction path against the IVI descriptor (schemas/ivi/field-paths.ts, as the API does). */
 function correctionSegments(path: string): Segment[] {
-  const parts = path.replace(new RegExp(`^${ROOT}/`), '').split('/');
-  const segments: Segment[] = [];
-  let typeName: string | undefined = 'CocDataGroup';
-  for (const part of parts) {
-    const match = /^([A-Za-z0-9]+)(?:\[(\d+)\])?$/.exec(part);
-    const element: IviElement | undefined = match && typeName ? iviDescriptor.complexTypes[typeName]?.elements.find((candidate) => candidate.name === match[1]) : undefined;
-    if (!match || !element) throw new CompositionError(`correction path ${path}: ${part} is not an element of ${typeName ?? 'a simple value'}`);
-    const repeated = element.maxOccurs !== 1;
-    if (match[2] !== undefined && (!repeated || Number(match[2]) < 1)) throw new CompositionError(`correction path ${path}: ${part} cannot be indexed like that`);
-    segments.push(element.name);
-    if (match[2] !== undefined) segments.push(Number(match[2]) - 1);
-    typeName = element.type in iviDescriptor.complexTypes ? element.type : undefined;
-  }
-  return segments;
+  const parsed = parseIviFieldPath(path);
+  if ('problem' in parsed) throw new CompositionError(`correction path ${path}: ${parsed.problem}`);
+  return parsed.segments;
 }
 
 function applyCorrection(values: Json, correction: Correction, provenance: Record<string, Provenance>): void {

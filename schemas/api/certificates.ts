@@ -6,6 +6,7 @@ import {
   signatureInfoSchema,
   transitionSchema,
 } from '../certificate.ts';
+import { iviFieldSchema } from '../ivi/field-paths.ts';
 import { FREE_TEXT_MAX, id, text } from '../text.ts';
 import { certificateIdSchema, fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
@@ -199,13 +200,29 @@ export const approveBodySchema = z
 export const reasonBodySchema = z.object({ reason }).strict().openapi('ReasonRequest');
 export const reassignBodySchema = z.object({ owner: id({ trim: true }) }).strict().openapi('ReassignRequest');
 
+/**
+ * A correction: an IVI field path and a value of that field's type (its schema from the
+ * generated IVI model, so a wrong type is refused here, before anything is stored).
+ */
 const correctionBodySchema = z
   .object({
     path: text({ min: 1, max: 300 }).openapi({ example: 'MassGroup/ActualMass' }),
-    value: z.unknown().openapi({ description: 'The new value; null removes the field' }),
+    value: z.unknown().openapi({ description: 'The new value, of the IVI field’s type (a group or table as JSON); null removes the field' }),
     reason: text({ max: FREE_TEXT_MAX }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((correction, context) => {
+    const field = iviFieldSchema(correction.path);
+    if ('problem' in field) {
+      context.addIssue({ code: 'custom', path: ['path'], message: field.problem });
+      return;
+    }
+    if (correction.value === null) return;
+    const checked = field.schema.safeParse(correction.value);
+    for (const issue of checked.error?.issues ?? []) {
+      context.addIssue({ code: 'custom', path: ['value', ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))], message: `${field.path}: ${issue.message}` });
+    }
+  });
 
 export const correctBodySchema = z
   .object({ reason, corrections: z.array(correctionBodySchema).min(1).max(500) })

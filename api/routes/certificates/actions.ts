@@ -125,7 +125,11 @@ function actionFactory(table: RouteTable, { db, client }: ApiContext) {
   }
 }
 
-/** Rejects correction paths that are not IVI fields before anything is stored. */
+/**
+ * Rejects corrections that do not apply to the current data (a row that is not there, removing a
+ * row) before anything is stored. Paths and value types were checked at the door already: the
+ * body schema (correctBodySchema) holds each value to its IVI field's schema.
+ */
 async function assertCorrectionsApply(db: ApiContext['db'], state: CertificateState, corrections: Correction[]): Promise<void> {
   const current = await loadDataVersion(db, state.certificateId, state.dataVersion);
   try {
