@@ -1,4 +1,6 @@
 import { DEFAULT_MAX_XML_BYTES } from '../schemas/config/ivi.ts';
+import { DEFAULT_TEXT_MAX, textProblem } from '../schemas/text-rule.ts';
+import { utf8Problem } from '../platform/utf8.ts';
 import { ParseOption, XmlCData, XmlDocument, XmlElement, XmlEntityReference, XmlParseError, XmlText } from 'libxml2-wasm';
 
 /**
@@ -6,6 +8,11 @@ import { ParseOption, XmlCData, XmlDocument, XmlElement, XmlEntityReference, Xml
  * Policy: no DOCTYPE at all (IVI and VECTO never need one), so no external entities, no external
  * DTD, no entity expansion; no network; input size capped before parsing. libxml2 additionally
  * refuses entity amplification and deep nesting on its own.
+ *
+ * UTF-8 only, for text and bytes alike: bytes must be valid UTF-8 (no UTF-16/32 byte order mark),
+ * and a declaration naming another encoding is refused. Text (a JS string) is already decoded, so
+ * libxml2 following a declared `ISO-8859-1` would decode it a second time and garble it silently
+ * (`CITROËN` → `CITROÃ\u008bN`); text must also hold no NUL or unpaired surrogate (the text rule).
  */
 
 export { DEFAULT_MAX_XML_BYTES };
@@ -34,6 +41,30 @@ function byteLength(input: string | Uint8Array): number {
   return typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
 }
 
+const XML_DECLARATION = /^\uFEFF?<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([^"']*)\1/;
+
+/** Why the input is not UTF-8 XML as accepted here, or undefined. */
+function encodingProblem(input: string | Uint8Array): string | undefined {
+  if (typeof input !== 'string' && ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff))) {
+    return 'the document is UTF-16 or UTF-32 (byte order mark); only UTF-8 is accepted';
+  }
+  // The declaration is ASCII in every encoding it may name that is not UTF-16/32.
+  const head = typeof input === 'string' ? input.slice(0, 1024) : Buffer.from(input.subarray(0, 1024)).toString('latin1');
+  const declared = XML_DECLARATION.exec(head)?.[2];
+  if (declared !== undefined && declared.toLowerCase() !== 'utf-8') {
+    return `the XML declaration names encoding "${declared}"; only UTF-8 is accepted (convert the document to UTF-8 and declare encoding="UTF-8" or no encoding)`;
+  }
+  if (typeof input === 'string') {
+    const problem = textProblem(input, Number.MAX_SAFE_INTEGER);
+    return problem === undefined ? undefined : `the XML text ${problem}`;
+  }
+  const problem = utf8Problem(input);
+  if (problem !== undefined) return `the document ${problem}; only UTF-8 is accepted`;
+  const nul = input.indexOf(0);
+  if (nul !== -1) return `the document contains a NUL byte at offset ${nul} (UTF-16 or UTF-32 without byte order mark?); only UTF-8 is accepted`;
+  return undefined;
+}
+
 /** The prolog, up to the root element, is where a DOCTYPE would sit. */
 function prologHasDoctype(input: string | Uint8Array): boolean {
   const head = typeof input === 'string' ? input.slice(0, 64 * 1024) : Buffer.from(input.subarray(0, 64 * 1024)).toString('latin1');
@@ -50,6 +81,8 @@ export function parseUntrustedXmlDocument(input: string | Uint8Array, options: S
   const where = options.source ? ` in ${options.source}` : '';
   const size = byteLength(input);
   if (size > maxBytes) throw new UnsafeXmlError(`XML rejected${where}: ${size} bytes exceeds the limit of ${maxBytes} bytes`);
+  const encoding = encodingProblem(input);
+  if (encoding !== undefined) throw new UnsafeXmlError(`XML rejected${where}: ${encoding}`);
   const doctypeRefused = `XML rejected${where}: DOCTYPE declarations are not allowed (no DTDs, external entities or entity expansion)`;
   if (prologHasDoctype(input)) throw new UnsafeXmlError(doctypeRefused);
   let doc: XmlDocument;
@@ -63,7 +96,7 @@ export function parseUntrustedXmlDocument(input: string | Uint8Array, options: S
     }
     throw error;
   }
-  // Backstop for encodings the prolog scan cannot read (e.g. UTF-16).
+  // Backstop, should a document reach libxml2 in a form the prolog scan cannot read.
   if (doc.dtd !== null) {
     doc.dispose();
     throw new UnsafeXmlError(doctypeRefused);
@@ -108,4 +141,17 @@ export function parseUntrustedXml(input: string | Uint8Array, options: SafeXmlOp
   } finally {
     doc.dispose();
   }
+}
+
+/**
+ * The trimmed text of an element under the text rule (schemas/text-rule.ts): values read from
+ * outside XML (VECTO files, NAP answers) are refused, naming the element and its line, when they
+ * exceed their maximum. `undefined` for a missing or empty element.
+ */
+export function xmlText(element: XmlNodeData | undefined, max = DEFAULT_TEXT_MAX, what = 'XML'): string | undefined {
+  if (element === undefined) return undefined;
+  const value = element.text.trim();
+  const problem = textProblem(value, max);
+  if (problem !== undefined) throw new UnsafeXmlError(`${what}: ${element.name} (line ${element.line}) ${problem}`, element.line);
+  return value === '' ? undefined : value;
 }

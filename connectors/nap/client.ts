@@ -78,7 +78,8 @@ export async function createNapClient(destination: NapDestination, options: NapC
 
 interface RawResponse {
   status: number;
-  body: string;
+  /** The bytes as received: the envelope reader checks they are UTF-8 (a lenient decode would hide bad bytes as U+FFFD). */
+  body: Buffer;
   retryAfter?: string;
 }
 
@@ -100,7 +101,7 @@ function post(url: URL, agent: Agent, message: { body: string; headers: Record<s
       });
       res.on('end', () => {
         const retryAfter = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ...(retryAfter ? { retryAfter } : {}) });
       });
       res.on('error', (error) => reject(classifyNetworkError(error, context)));
     });

@@ -1,4 +1,5 @@
-import { parseUntrustedXml, UnsafeXmlError, type XmlNodeData } from '../../ivi/safe-xml.ts';
+import { parseUntrustedXml, UnsafeXmlError, xmlText, type XmlNodeData } from '../../ivi/safe-xml.ts';
+import { FREE_TEXT_MAX, ID_MAX } from '../../schemas/text.ts';
 
 /**
  * The NAP wire format, in one replaceable module. The real WSDL and receipt schema are only
@@ -11,6 +12,11 @@ import { parseUntrustedXml, UnsafeXmlError, type XmlNodeData } from '../../ivi/s
  * - a replay of exactly the same message (same IviReferenceId, same bytes) returns the original
  *   receipt instead of a duplicate fault, which makes retried calls safe;
  * - faults carry a machine-readable reason code in their detail.
+ *
+ * Answers are read as bytes and must be UTF-8 (ivi/safe-xml.ts refuses other encodings rather
+ * than garbling them); every value read is under the text rule: identifiers up to ID_MAX
+ * characters (longer ones make the answer unreadable), a fault's message cut to FREE_TEXT_MAX
+ * (it is the NAP's explanation, and losing the fault over its length would lose its code).
  */
 
 export type SoapVersion = '1.1' | '1.2';
@@ -102,8 +108,8 @@ export function buildRequest(request: NapRequest, version: SoapVersion): HttpMes
   return { body: envelope(version, body), headers: headers(version, request.operation) };
 }
 
-/** Reads a response body; throws `NapEnvelopeError` when it is no SOAP message of this contract. */
-export function parseResponse(body: string): NapResponse {
+/** Reads a response body (the bytes as received); throws `NapEnvelopeError` when it is no SOAP message of this contract. */
+export function parseResponse(body: string | Uint8Array): NapResponse {
   const root = parseSoap(body, MAX_RESPONSE_BYTES, 'NAP response');
   const content = soapBody(root, 'NAP response');
   if (content.name === 'Fault') return { kind: 'fault', fault: readFault(content) };
@@ -126,16 +132,16 @@ export function parseResponse(body: string): NapResponse {
 
 function readFault(fault: XmlNodeData): NapFault {
   const soap11Code = optionalText(fault, 'faultcode');
-  const soap12Code = fault.children.find((c) => c.name === 'Code')?.children.find((c) => c.name === 'Value')?.text.trim();
+  const soap12Code = textOf(fault.children.find((c) => c.name === 'Code')?.children.find((c) => c.name === 'Value'), ID_MAX, 'NAP fault');
   const code = (soap11Code ?? soap12Code ?? '').replace(/^.*:/, '');
   const party = code === 'Client' || code === 'Sender' ? 'sender' : 'receiver';
-  const reason = optionalText(fault, 'faultstring') ?? fault.children.find((c) => c.name === 'Reason')?.children.find((c) => c.name === 'Text')?.text.trim() ?? '';
+  const reason = messageText(fault.children.find((c) => c.name === 'faultstring')) ?? messageText(fault.children.find((c) => c.name === 'Reason')?.children.find((c) => c.name === 'Text')) ?? '';
   const detail = fault.children.find((c) => c.name === 'detail' || c.name === 'Detail');
   const error = detail?.children.find((c) => c.name === 'Error' && c.namespace === NAP_NAMESPACE);
   return {
     party,
     code: (error && optionalText(error, 'Code')) ?? (party === 'sender' ? 'REJECTED' : 'SERVER_ERROR'),
-    message: (error && optionalText(error, 'Message')) ?? reason,
+    message: (error && messageText(error.children.find((c) => c.name === 'Message'))) ?? reason,
   };
 }
 
@@ -145,14 +151,14 @@ export function versionFromContentType(contentType: string | undefined): SoapVer
   return contentType?.startsWith('application/soap+xml') ? '1.2' : '1.1';
 }
 
-export function parseRequest(body: string): NapRequest {
+export function parseRequest(body: string | Uint8Array): NapRequest {
   const root = parseSoap(body, MAX_REQUEST_BYTES, 'NAP request');
   const content = soapBody(root, 'NAP request');
   if (content.namespace !== NAP_NAMESPACE) throw new NapEnvelopeError(`NAP request: unknown body element {${content.namespace}}${content.name}`);
   if (content.name === 'SubmitIviRequest') {
     const version = Number(requiredText(content, 'IviVersionNumber', 'SubmitIviRequest'));
     if (!Number.isInteger(version) || version < 1) throw new NapEnvelopeError('SubmitIviRequest: IviVersionNumber must be a positive integer');
-    const encoded = requiredText(content, 'IviMessage', 'SubmitIviRequest').replace(/\s+/g, '');
+    const encoded = requiredText(content, 'IviMessage', 'SubmitIviRequest', MAX_REQUEST_BYTES).replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) throw new NapEnvelopeError('SubmitIviRequest: IviMessage is not base64');
     return {
       operation: 'SubmitIvi',
@@ -163,7 +169,7 @@ export function parseRequest(body: string): NapRequest {
     };
   }
   if (content.name === 'DeleteIviRequest') {
-    return { operation: 'DeleteIvi', vin: requiredText(content, 'Vin', 'DeleteIviRequest'), reason: optionalText(content, 'Reason') ?? '' };
+    return { operation: 'DeleteIvi', vin: requiredText(content, 'Vin', 'DeleteIviRequest'), reason: optionalText(content, 'Reason', FREE_TEXT_MAX) ?? '' };
   }
   throw new NapEnvelopeError(`NAP request: unknown operation ${content.name}`);
 }
@@ -194,7 +200,7 @@ export function buildFaultResponse(fault: NapFault, version: SoapVersion): HttpM
 
 // ---- shared ------------------------------------------------------------------------------------
 
-function parseSoap(body: string, maxBytes: number, what: string): XmlNodeData {
+function parseSoap(body: string | Uint8Array, maxBytes: number, what: string): XmlNodeData {
   let root: XmlNodeData;
   try {
     root = parseUntrustedXml(body, { maxBytes, source: what });
@@ -214,13 +220,30 @@ function soapBody(root: XmlNodeData, what: string): XmlNodeData {
   return content;
 }
 
-function optionalText(parent: XmlNodeData, name: string): string | undefined {
-  const text = parent.children.find((c) => c.name === name)?.text.trim();
-  return text === undefined || text === '' ? undefined : text;
+/** An element's trimmed text under the text rule (undefined when missing or empty); too long is a NapEnvelopeError. */
+function textOf(element: XmlNodeData | undefined, max: number, what: string): string | undefined {
+  try {
+    return xmlText(element, max, what);
+  } catch (error) {
+    if (error instanceof UnsafeXmlError) throw new NapEnvelopeError(error.message);
+    throw error;
+  }
 }
 
-function requiredText(parent: XmlNodeData, name: string, what: string): string {
-  const text = optionalText(parent, name);
+/** A fault's explanation: any length is read, at most FREE_TEXT_MAX characters are kept. */
+function messageText(element: XmlNodeData | undefined): string | undefined {
+  const text = textOf(element, Number.MAX_SAFE_INTEGER, 'NAP fault');
+  if (text === undefined || text.length <= FREE_TEXT_MAX) return text;
+  const cut = text.slice(0, FREE_TEXT_MAX - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
+function optionalText(parent: XmlNodeData, name: string, max = ID_MAX): string | undefined {
+  return textOf(parent.children.find((c) => c.name === name), max, `NAP ${parent.name}`);
+}
+
+function requiredText(parent: XmlNodeData, name: string, what: string, max = ID_MAX): string {
+  const text = optionalText(parent, name, max);
   if (text === undefined) throw new NapEnvelopeError(`${what}: missing ${name}`);
   return text;
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { XmlNodeData } from '../../ivi/safe-xml.ts';
+import { iviFieldSchema } from '../../schemas/ivi/field-paths.ts';
 import { iviSimpleTypeSchemas } from '../../schemas/ivi/index.ts';
 import { vinSchema } from '../../schemas/vehicle-record.ts';
-import { child, optionalChild, readDigest, readVectoFile, text, type VectoDigest } from './read.ts';
+import { child, elementText, optionalChild, readDigest, readVectoFile, text, type VectoDigest } from './read.ts';
 
 /**
  * VECTO CIF + MRF import: checks that the pair belongs together (the CIF carries the MRF's
@@ -95,7 +96,12 @@ export function importVecto(files: { cif: string | Uint8Array; mrf: string | Uin
   const findings: VectoFinding[] = [];
   const proposals: VectoProposal[] = [];
   const finding = (severity: VectoFinding['severity'], code: string, message: string) => findings.push({ severity, code, message });
-  const propose = (path: string, value: string | number, origin: string) => proposals.push({ path, value, source: 'vecto', origin });
+  // A value from the files becomes a proposal only when it fits its IVI field (type, facets, text rule).
+  const propose = (path: string, value: string | number, origin: string) => {
+    const problem = proposalProblem(path, value);
+    if (problem === undefined) proposals.push({ path, value, source: 'vecto', origin });
+    else finding('warning', 'NOT_AN_IVI_VALUE', `${origin} ${JSON.stringify(value)} does not fit ${path} (${problem}); not proposed`);
+  };
 
   // -- identity and hash relation --------------------------------------------------------------
   const vin = text(cif.vehicle, 'VIN') ?? '';
@@ -148,7 +154,7 @@ export function importVecto(files: { cif: string | Uint8Array; mrf: string | Uin
   }
 
   const tankSystem = text(mrf.vehicle, 'TankSystem');
-  const fuels = optionalChild(cif.vehicle, 'FuelTypes')?.children.filter((c) => c.name === 'FuelType').map((c) => c.text.trim()) ?? [];
+  const fuels = optionalChild(cif.vehicle, 'FuelTypes')?.children.filter((c) => c.name === 'FuelType').map((c) => elementText(c) ?? '') ?? [];
   const energySources: string[] = [];
   for (const fuel of fuels) {
     const code = energySourceOf(fuel, tankSystem);
@@ -189,6 +195,14 @@ export function importVecto(files: { cif: string | Uint8Array; mrf: string | Uin
     if (schema.safeParse(value).success) propose(path, value, origin);
     else finding('warning', 'NOT_AN_IVI_CODE', `${origin} "${value}" is not a valid IVI code for ${path}; not proposed`);
   }
+}
+
+/** Why a value does not fit the IVI field at a proposal path (`A.B[0].C`, 0-based), or undefined. */
+function proposalProblem(path: string, value: string | number): string | undefined {
+  const field = iviFieldSchema(path.split('.').map((part) => part.replace(/\[(\d+)\]$/, (_match, index: string) => `[${Number(index) + 1}]`)).join('/'));
+  if ('problem' in field) return field.problem;
+  const checked = field.schema.safeParse(value);
+  return checked.success ? undefined : checked.error.issues.map((issue) => issue.message).join('; ');
 }
 
 function checkHashRelation(carried: VectoDigest, mrf: VectoDigest, mrfDataId: string, finding: (severity: 'error', code: string, message: string) => void): boolean {

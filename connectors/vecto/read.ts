@@ -1,9 +1,11 @@
-import { DEFAULT_MAX_XML_BYTES, parseUntrustedXml, UnsafeXmlError, type XmlNodeData } from '../../ivi/safe-xml.ts';
+import { DEFAULT_MAX_XML_BYTES, parseUntrustedXml, UnsafeXmlError, xmlText, type XmlNodeData } from '../../ivi/safe-xml.ts';
+import { DEFAULT_TEXT_MAX, textProblem } from '../../schemas/text-rule.ts';
 
 /**
  * Reading the two VECTO output files by namespace and version. Layouts differ between VECTO
  * versions, so each supported version is listed explicitly; anything else is refused with the
- * namespace named rather than half-read.
+ * namespace named rather than half-read. Files are UTF-8 (ivi/safe-xml.ts refuses other
+ * encodings), and every value read is under the text rule (`elementText`).
  */
 
 export const VECTO_FILES = {
@@ -69,7 +71,7 @@ export function readVectoFile(kind: VectoFileKind, input: string | Uint8Array, m
   if (!(spec.versions as readonly string[]).includes(vehicle.namespace)) {
     throw new VectoVersionError(`${what}: unsupported VECTO output version ${vehicle.namespace}; supported: ${spec.versions.join(', ')}`, vehicle.namespace);
   }
-  const dataId = data.attributes.id;
+  const dataId = attribute(data, 'id', 200);
   if (!dataId) throw new VectoFormatError(`${what}: Data (line ${data.line}) has no id attribute`);
   return { kind, version: vehicle.namespace, data, dataId, vehicle, digest: readDigest(child(root, 'Signature', what), `${what} Signature`) };
 }
@@ -77,11 +79,12 @@ export function readVectoFile(kind: VectoFileKind, input: string | Uint8Array, m
 export function readDigest(container: XmlNodeData, what: string): VectoDigest {
   const reference = container.children.find((c) => c.name === 'Reference' && c.namespace === XMLDSIG);
   if (!reference) throw new VectoFormatError(`${what}: no ds:Reference (line ${container.line})`);
-  const transforms = reference.children.find((c) => c.name === 'Transforms')?.children.filter((c) => c.name === 'Transform').map((t) => t.attributes.Algorithm ?? '') ?? [];
-  const digestMethod = reference.children.find((c) => c.name === 'DigestMethod')?.attributes.Algorithm ?? '';
-  const digestValue = reference.children.find((c) => c.name === 'DigestValue')?.text.trim() ?? '';
+  const transforms = reference.children.find((c) => c.name === 'Transforms')?.children.filter((c) => c.name === 'Transform').map((t) => attribute(t, 'Algorithm') ?? '') ?? [];
+  const digestMethodElement = reference.children.find((c) => c.name === 'DigestMethod');
+  const digestMethod = (digestMethodElement && attribute(digestMethodElement, 'Algorithm')) ?? '';
+  const digestValue = elementText(reference.children.find((c) => c.name === 'DigestValue'), 200) ?? '';
   if (!digestValue) throw new VectoFormatError(`${what}: empty DigestValue (line ${reference.line})`);
-  return { uri: reference.attributes.URI ?? '', transforms, digestMethod, digestValue };
+  return { uri: attribute(reference, 'URI') ?? '', transforms, digestMethod, digestValue };
 }
 
 export function child(parent: XmlNodeData, name: string, what: string): XmlNodeData {
@@ -94,7 +97,25 @@ export function optionalChild(parent: XmlNodeData, name: string): XmlNodeData | 
   return parent.children.find((c) => c.name === name);
 }
 
+/** A child element's trimmed text (undefined when missing or empty), under the text rule. */
 export function text(parent: XmlNodeData, name: string): string | undefined {
-  const value = optionalChild(parent, name)?.text.trim();
-  return value === '' ? undefined : value;
+  return elementText(optionalChild(parent, name));
+}
+
+/** An element's trimmed text under the text rule (schemas/text-rule.ts); too long is a VectoFormatError naming element and line. */
+export function elementText(element: XmlNodeData | undefined, max = DEFAULT_TEXT_MAX): string | undefined {
+  try {
+    return xmlText(element, max, 'VECTO file');
+  } catch (error) {
+    if (error instanceof UnsafeXmlError) throw new VectoFormatError(error.message);
+    throw error;
+  }
+}
+
+/** An attribute's value under the text rule. */
+export function attribute(element: XmlNodeData, name: string, max = DEFAULT_TEXT_MAX): string | undefined {
+  const value = element.attributes[name];
+  const problem = value === undefined ? undefined : textProblem(value, max);
+  if (problem !== undefined) throw new VectoFormatError(`VECTO file: attribute ${name} of ${element.name} (line ${element.line}) ${problem}`);
+  return value;
 }

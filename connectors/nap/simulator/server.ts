@@ -93,7 +93,7 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
     if (body === undefined) return sendFault(res, { party: 'sender', code: 'MALFORMED_REQUEST', message: `request larger than ${MAX_REQUEST_BYTES} bytes` }, version);
     let request;
     try {
-      request = parseRequest(body.toString('utf8'));
+      request = parseRequest(body);
     } catch (error) {
       if (error instanceof NapEnvelopeError) return sendFault(res, { party: 'sender', code: 'MALFORMED_REQUEST', message: error.message }, version);
       throw error;
