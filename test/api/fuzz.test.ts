@@ -39,13 +39,16 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.stop());
 
-type Case = { method: 'POST'; path: string; token: string; raw?: string; body?: unknown; contentType?: string };
+type Case = { method: 'POST' | 'GET'; path: string; token: string; raw?: string | Uint8Array<ArrayBuffer>; body?: unknown; contentType?: string };
+
+/** Texts the text rule refuses everywhere: NUL, unpaired surrogates (both halves), longer than any field allows. */
+const HOSTILE_TEXTS = ['nul\u0000inside', '\u0000', 'high\uD800alone', '\uDFFFlow first', 'pair\uDBFF', 'x'.repeat(5_000), `${'y'.repeat(2_001)}\u0000`];
 
 function generator(random: () => number) {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const int = (max: number) => Math.floor(random() * max);
   const text = (max: number) => Array.from({ length: int(max) }, () => String.fromCharCode(pick([32 + int(95), int(0x2fff), 0]))).join('');
-  const scalar = (): unknown => pick([() => null, () => true, () => int(1e9) - 5e8, () => random() * 1e12, () => -0, () => text(40), () => '', () => 'x'.repeat(5_000)])();
+  const scalar = (): unknown => pick([() => null, () => true, () => int(1e9) - 5e8, () => random() * 1e12, () => -0, () => text(40), () => '', () => 'x'.repeat(5_000), () => pick(HOSTILE_TEXTS)])();
   const value = (depth: number): unknown =>
     depth <= 0 || random() < 0.5
       ? scalar()
@@ -65,8 +68,51 @@ function generator(random: () => number) {
   };
   const invalidJson = () => pick(['{', '{"vin":', '[1,2', '{"a":1}}', 'nul', '"\\u12"', '{"a":NaN}', text(30)]);
 
+  /** A valid request with one text made hostile: only the text rule refuses it. */
+  const hostileText = (): Case => {
+    const hostile = pick(HOSTILE_TEXTS);
+    if (random() < 0.5) {
+      const record: Record<string, unknown> = specimenRecord(nextVin()) as unknown as Record<string, unknown>;
+      const field = pick(['manufacturerId', 'destination', 'variant', 'version', 'typeApprovalNumber', 'values.DescriptionCompletedAltered', 'values.Type']);
+      if (field.startsWith('values.')) (record.values as Record<string, unknown>)[field.slice('values.'.length)] = hostile;
+      else record[field] = hostile;
+      return { method: 'POST', path: '/api/v1/vehicles', token: integrator, body: random() < 0.3 ? { records: [record] } : record };
+    }
+    const [segment, body, token] = pick([
+      ['reject', { reason: hostile }, reviewer],
+      ['approve', { dataVersion: 1, comment: hostile }, reviewer],
+      ['reassign', { owner: hostile }, homologation],
+      ['withdraw', { reason: hostile }, homologation],
+      ['corrections', { reason: hostile, corrections: [{ path: 'MassGroup/ActualMass', value: 1500 }] }, homologation],
+      ['corrections', { reason: 'typo', corrections: [{ path: 'DescriptionCompletedAltered', value: hostile }] }, homologation],
+      ['corrections', { reason: 'typo', corrections: [{ path: 'Type', value: 'E1', reason: hostile }] }, homologation],
+    ] as const);
+    return { method: 'POST', path: `/api/v1/certificates/${certificateId}/${segment}`, token, body };
+  };
+  /** Valid JSON with one byte that is not UTF-8 inside a string. */
+  const invalidUtf8 = (): Case => {
+    const [path, json, token] = pick([
+      ['/api/v1/vehicles', JSON.stringify(specimenRecord(nextVin(), { destination: 'nap-@' })), integrator],
+      [`/api/v1/certificates/${certificateId}/reject`, JSON.stringify({ reason: 'wrong @ data' }), reviewer],
+      [`/api/v1/certificates/${certificateId}/reassign`, JSON.stringify({ owner: 'ri@' }), homologation],
+    ] as const);
+    const bytes = Buffer.from(json);
+    bytes[bytes.indexOf('@')] = pick([0x80, 0xc0, 0xe9, 0xed, 0xf5, 0xff]);
+    return { method: 'POST', path, token, raw: new Uint8Array(bytes), contentType: 'application/json' };
+  };
+  /** Query strings with a NUL or longer than any filter allows. */
+  const hostileQuery = (): Case => {
+    const value = pick(['a%00b', '%00', 'x'.repeat(101), `${'x'.repeat(50)}%00`]);
+    const [path, field] = pick([
+      ['/api/v1/certificates', pick(['vin', 'typeApprovalNumber', 'destination', 'owner', 'batchId', 'manufacturerId'])],
+      ['/api/v1/console/queue', pick(['vin', 'typeApprovalNumber', 'destination'])],
+    ] as const);
+    return { method: 'GET', path: `${path}?${field}=${value}`, token: reviewer };
+  };
+
   return (): Case => {
-    const kind = int(10);
+    const kind = int(14);
+    if (kind >= 10) return kind < 12 ? hostileText() : kind < 13 ? invalidUtf8() : hostileQuery();
     if (kind < 4) {
       // Ingest: broken records, random values, broken batch envelopes (invalid by construction; checked below).
       const body = pick([brokenRecord, () => value(3), () => ({ records: value(1) }), () => ({ records: [] }), () => ({ records: [valid], extra: value(1) })])();
@@ -90,7 +136,7 @@ function generator(random: () => number) {
   };
 }
 
-test(`${CASES} generated invalid payloads to ingest and review routes: only 4xx problem answers, the server stays up, nothing changes`, async () => {
+test(`${CASES} generated invalid payloads to ingest and review routes (NUL, unpaired surrogates, oversized texts, bytes that are not UTF-8 included): only 4xx problem answers, the server stays up, nothing changes`, async () => {
   const next = generator(prng(SEED));
   const cases = Array.from({ length: CASES }, next);
   const statuses = new Map<number, number>();
@@ -98,8 +144,8 @@ test(`${CASES} generated invalid payloads to ingest and review routes: only 4xx 
   await mapWithConcurrency(cases, 16, async (item, index) => {
     const response = await fetch(`${h.url}${item.path}`, {
       method: item.method,
-      headers: { authorization: `Bearer ${item.token}`, 'content-type': item.contentType ?? 'application/json' },
-      body: item.raw ?? JSON.stringify(item.body),
+      headers: { authorization: `Bearer ${item.token}`, ...(item.method === 'POST' ? { 'content-type': item.contentType ?? 'application/json' } : {}) },
+      ...(item.method === 'POST' ? { body: item.raw ?? JSON.stringify(item.body) } : {}),
     });
     const text = await response.text();
     statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
@@ -117,7 +163,8 @@ test(`${CASES} generated invalid payloads to ingest and review routes: only 4xx 
       problem?.status === response.status &&
       typeof problem.code === 'string' &&
       typeof problem.title === 'string';
-    if (!ok && failures.length < 5) failures.push(`case ${index} (seed ${SEED}): ${item.path} ${item.raw ?? JSON.stringify(item.body)?.slice(0, 200)} -> ${response.status} ${text.slice(0, 200)}`);
+    const sent = typeof item.raw === 'string' ? item.raw : item.raw ? `bytes ${Buffer.from(item.raw).toString('hex').slice(0, 80)}…` : JSON.stringify(item.body)?.slice(0, 200);
+    if (!ok && failures.length < 5) failures.push(`case ${index} (seed ${SEED}): ${item.method} ${item.path.slice(0, 200)} ${sent} -> ${response.status} ${text.slice(0, 200)}`);
   });
   expect(failures).toEqual([]);
   expect([...statuses.keys()].every((status) => status >= 400 && status < 500)).toBe(true);
