@@ -4,6 +4,7 @@ import { ensureSearchAttributes, startInfrastructure } from '../platform/infrast
 import { startApplication } from '../platform/application.ts';
 import { createLogger } from '../platform/logger.ts';
 import { applyMigrations } from '../platform/database/migrate.ts';
+import { ensureAppRoleExists, grantAppRole, prepareDatabase, roleOf } from '../platform/database/roles.ts';
 import { resolveTemporalCli } from '../platform/temporal/cli-binary.ts';
 import { stopOnSignals } from '../platform/shutdown.ts';
 import { assertPortsFree } from '../platform/ports.ts';
@@ -52,10 +53,9 @@ export function registerRunCommands(program: Command): void {
         if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
           throw new Error(`ecoc ${role} needs TEMPORAL_ADDRESS and DATABASE_URL; use \`ecoc start\` for the embedded stack`);
         }
-        if (role === 'worker') {
-          await applyMigrations(config.DATABASE_URL, logger.child({ component: 'migrate' }));
-          await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger);
-        }
+        // Migrates only with ECOC_DATABASE_OWNER_URL (or a DATABASE_URL that owns the schema, with a warning).
+        await prepareDatabase({ appUrl: config.DATABASE_URL, ownerUrl: config.ECOC_DATABASE_OWNER_URL, logger });
+        if (role === 'worker') await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger);
         const application = await startApplication(
           config,
           { temporalAddress: config.TEMPORAL_ADDRESS, databaseUrl: config.DATABASE_URL },
@@ -68,12 +68,17 @@ export function registerRunCommands(program: Command): void {
 
   program
     .command('migrate')
-    .description('Apply pending database migrations to DATABASE_URL')
+    .description('Apply pending database migrations as the owner (ECOC_DATABASE_OWNER_URL, else DATABASE_URL) and grant the app role (DATABASE_URL) its rights')
     .action(async () => {
       const config = loadConfig();
-      if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
-      const result = await applyMigrations(config.DATABASE_URL, createLogger(config.ECOC_LOG_LEVEL));
-      console.log(`applied ${result.applied.length} migration(s); ${result.alreadyApplied.length} already applied`);
+      const logger = createLogger(config.ECOC_LOG_LEVEL);
+      const ownerUrl = config.ECOC_DATABASE_OWNER_URL ?? config.DATABASE_URL;
+      if (!ownerUrl) throw new Error('set ECOC_DATABASE_OWNER_URL (the schema owner) and DATABASE_URL (the app role)');
+      const appUrl = config.ECOC_DATABASE_OWNER_URL ? config.DATABASE_URL : undefined;
+      if (appUrl) await ensureAppRoleExists(ownerUrl, appUrl, logger);
+      const result = await applyMigrations(ownerUrl, logger);
+      if (appUrl) await grantAppRole(ownerUrl, roleOf(appUrl));
+      console.log(`applied ${result.applied.length} migration(s); ${result.alreadyApplied.length} already applied${appUrl ? `; app role ${roleOf(appUrl)} granted` : ''}`);
     });
 
   program

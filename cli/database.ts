@@ -1,17 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { applyMigrations } from '../platform/database/migrate.ts';
-import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
+import { EMBEDDED_APP_ROLE, startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
+import { prepareDatabase } from '../platform/database/roles.ts';
 import { createDatabase, type Database } from '../platform/database/prisma.ts';
 import { createLogger } from '../platform/logger.ts';
 import { isPortFree } from '../platform/ports.ts';
 import type { Config } from '../schemas/config/index.ts';
 
 /**
- * The database for one-shot commands: DATABASE_URL, else the embedded PostgreSQL under
- * ECOC_DATA_DIR — reached where `ecoc start` runs it, or started (and migrated) just for this
- * command on a fresh install, so the first admin key can be made before the first start.
+ * The database for one-shot commands, as the app role: DATABASE_URL, else the embedded PostgreSQL
+ * under ECOC_DATA_DIR — reached where `ecoc start` runs it, or started (and migrated as its owner)
+ * just for this command on a fresh install, so the first admin key can be made before the first
+ * start.
  */
 export async function withDatabase<T>(config: Config, use: (db: Database) => Promise<T>): Promise<T> {
   const logger = createLogger(config.ECOC_LOG_LEVEL === 'info' ? 'warn' : config.ECOC_LOG_LEVEL, 2);
@@ -19,15 +20,19 @@ export async function withDatabase<T>(config: Config, use: (db: Database) => Pro
   let stop: (() => Promise<void>) | undefined;
   if (!url) {
     const dir = resolve(config.ECOC_DATA_DIR, 'postgres');
-    const passwordFile = join(dir, 'password');
+    const passwordFile = join(dir, 'app-password');
     if (!(await isPortFree(config.ECOC_POSTGRES_PORT)) && existsSync(passwordFile)) {
-      url = `postgresql://postgres:${encodeURIComponent(readFileSync(passwordFile, 'utf8').trim())}@127.0.0.1:${config.ECOC_POSTGRES_PORT}/ecoc`;
+      url = `postgresql://${EMBEDDED_APP_ROLE}:${encodeURIComponent(readFileSync(passwordFile, 'utf8').trim())}@127.0.0.1:${config.ECOC_POSTGRES_PORT}/ecoc`;
+      await prepareDatabase({ appUrl: url, logger });
     } else {
       const postgres = await startEmbeddedPostgres({ dir, port: config.ECOC_POSTGRES_PORT, database: 'ecoc', logger });
       stop = postgres.stop;
       url = postgres.url;
+      await prepareDatabase({ appUrl: url, ownerUrl: postgres.ownerUrl, logger }).catch(async (error: unknown) => {
+        await postgres.stop();
+        throw error;
+      });
     }
-    await applyMigrations(url, logger);
   }
   const db = createDatabase(url, 2);
   try {

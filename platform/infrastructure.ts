@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../schemas/config/index.ts';
-import { applyMigrations } from './database/migrate.ts';
 import { startEmbeddedPostgres } from './database/embedded-postgres.ts';
+import { prepareDatabase } from './database/roles.ts';
 import type { Logger } from './logger.ts';
 import { resolveTemporalCli } from './temporal/cli-binary.ts';
 import { startDevServer } from './temporal/dev-server.ts';
@@ -11,13 +11,16 @@ import { registerSearchAttributes } from './temporal/search-attributes.ts';
 export interface Infrastructure {
   temporalAddress: string;
   temporalUiUrl?: string | undefined;
+  /** The app's connection (a role that owns nothing); the owner's is used only for migrations here. */
   databaseUrl: string;
   stop(): Promise<void>;
 }
 
 /**
  * The servers the app needs: the configured ones when TEMPORAL_ADDRESS / DATABASE_URL are set,
- * otherwise an embedded Temporal dev server and PostgreSQL persisting under ECOC_DATA_DIR.
+ * otherwise an embedded Temporal dev server and PostgreSQL persisting under ECOC_DATA_DIR. The
+ * database is migrated as its owner (the embedded `ecoc_owner`, or ECOC_DATABASE_OWNER_URL), and
+ * the app gets the URL of a role that owns nothing (platform/database/roles.ts).
  */
 export async function startInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
   const dataDir = resolve(config.ECOC_DATA_DIR);
@@ -39,7 +42,9 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
     if (temporal.stop) stops.push(temporal.stop);
 
     let databaseUrl = config.DATABASE_URL;
+    let ownerUrl = config.ECOC_DATABASE_OWNER_URL;
     if (!databaseUrl) {
+      if (ownerUrl) throw new Error('ECOC_DATABASE_OWNER_URL is set but DATABASE_URL is not: give both for your own PostgreSQL, or neither for the embedded one.');
       const postgres = await startEmbeddedPostgres({
         dir: join(dataDir, 'postgres'),
         port: config.ECOC_POSTGRES_PORT,
@@ -48,9 +53,9 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
       });
       stops.push(postgres.stop);
       databaseUrl = postgres.url;
+      ownerUrl = postgres.ownerUrl;
     }
-    const migrations = await applyMigrations(databaseUrl, logger.child({ component: 'migrate' }));
-    logger.info({ applied: migrations.applied.length, upToDate: migrations.alreadyApplied.length }, 'database schema up to date');
+    await prepareDatabase({ appUrl: databaseUrl, ownerUrl, logger });
     return { temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, databaseUrl, stop };
   } catch (error) {
     await stop();

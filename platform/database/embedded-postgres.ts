@@ -7,15 +7,27 @@ import type { Logger } from '../logger.ts';
 import { assertPortsFree } from '../ports.ts';
 
 export interface EmbeddedDatabaseOptions {
-  /** Parent directory: the cluster lives in `<dir>/cluster`, its password in `<dir>/password`. */
+  /**
+   * Parent directory: the cluster lives in `<dir>/cluster`, the passwords in `<dir>/password`
+   * (superuser `postgres`), `<dir>/owner-password` and `<dir>/app-password`.
+   */
   dir: string;
   port: number;
   database: string;
   logger: Logger;
 }
 
+/** The roles `startEmbeddedPostgres` creates: the schema owner (migrations) and the app (owns nothing). */
+export const EMBEDDED_OWNER_ROLE = 'ecoc_owner';
+export const EMBEDDED_APP_ROLE = 'ecoc_app';
+
 export interface EmbeddedDatabase {
+  /** The app's URL: role `ecoc_app`, which owns nothing (DATABASE_URL for the worker and API). */
   url: string;
+  /** The owner's URL: role `ecoc_owner`, which owns the database and its schema (migrations only). */
+  ownerUrl: string;
+  /** The cluster superuser `postgres` on the same database (maintenance, tests). */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +60,8 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   }
   if (!initialised) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
+  const ownerPassword = ensurePasswordFile(join(dir, 'owner-password'));
+  const appPassword = ensurePasswordFile(join(dir, 'app-password'));
 
   const recent: string[] = [];
   const remember = (message: string) => {
@@ -88,11 +102,19 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   }
 
   const forgetExitHook = stopOnExit(server);
-  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${options.database}`;
-  await ensureDatabase(`postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`, options.database);
-  logger.info({ port: options.port, database: options.database, clusterDir }, 'embedded PostgreSQL ready');
+  const urlFor = (user: string, secret: string) => `postgresql://${user}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/${options.database}`;
+  try {
+    await ensureRolesAndDatabase(`postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`, options.database, { owner: ownerPassword, app: appPassword }, logger);
+  } catch (error) {
+    forgetExitHook();
+    await server.stop().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ port: options.port, database: options.database, clusterDir, owner: EMBEDDED_OWNER_ROLE, app: EMBEDDED_APP_ROLE }, 'embedded PostgreSQL ready');
   return {
-    url,
+    url: urlFor(EMBEDDED_APP_ROLE, appPassword),
+    ownerUrl: urlFor(EMBEDDED_OWNER_ROLE, ownerPassword),
+    adminUrl: urlFor('postgres', password),
     stop: async () => {
       forgetExitHook();
       await server.stop();
@@ -100,12 +122,64 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   };
 }
 
-async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+function ensurePasswordFile(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * As the cluster superuser: the owner and app roles (passwords as in their files), the database
+ * owned by the owner, and, for a cluster from before separate roles, every object of the database
+ * handed from `postgres` to the owner (PostgreSQL does not let REASSIGN OWNED move objects away
+ * from the bootstrap superuser, so one by one). Idempotent.
+ */
+async function ensureRolesAndDatabase(adminUrl: string, database: string, passwords: { owner: string; app: string }, logger: Logger): Promise<void> {
+  const owner = pg.escapeIdentifier(EMBEDDED_OWNER_ROLE);
+  await withClient(adminUrl, async (client) => {
+    for (const [role, secret] of [[EMBEDDED_OWNER_ROLE, passwords.owner], [EMBEDDED_APP_ROLE, passwords.app]] as const) {
+      const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount;
+      const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION PASSWORD ${pg.escapeLiteral(secret)}`;
+      await client.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${pg.escapeIdentifier(role)} ${attributes}`);
+    }
+    const found = await client.query<{ owner: string }>('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [database]);
+    if (!found.rowCount) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER ${owner}`);
+    else if (found.rows[0]!.owner !== EMBEDDED_OWNER_ROLE) await client.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} OWNER TO ${owner}`);
+  });
+  await withClient(adminUrl.replace(/\/postgres$/, `/${database}`), async (client) => {
+    await client.query(`
+      DO $$
+      DECLARE item record;
+      BEGIN
+        IF (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public') NOT IN ('pg_database_owner', '${EMBEDDED_OWNER_ROLE}') THEN
+          EXECUTE 'ALTER SCHEMA public OWNER TO ${EMBEDDED_OWNER_ROLE}';
+        END IF;
+        -- Tables first: their serial sequences follow them.
+        FOR item IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND pg_get_userbyid(c.relowner) <> '${EMBEDDED_OWNER_ROLE}' LOOP
+          EXECUTE format('ALTER %s %s OWNER TO ${EMBEDDED_OWNER_ROLE}', CASE item.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, item.name);
+        END LOOP;
+        FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'S' AND pg_get_userbyid(c.relowner) <> '${EMBEDDED_OWNER_ROLE}' LOOP
+          EXECUTE format('ALTER SEQUENCE %s OWNER TO ${EMBEDDED_OWNER_ROLE}', item.name);
+        END LOOP;
+        FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '${EMBEDDED_OWNER_ROLE}' LOOP
+          EXECUTE format('ALTER ROUTINE %s OWNER TO ${EMBEDDED_OWNER_ROLE}', item.name);
+        END LOOP;
+        FOR item IN SELECT t.oid::regtype AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c') AND t.typrelid = 0 AND pg_get_userbyid(t.typowner) <> '${EMBEDDED_OWNER_ROLE}' LOOP
+          EXECUTE format('ALTER TYPE %s OWNER TO ${EMBEDDED_OWNER_ROLE}', item.name);
+        END LOOP;
+      END $$`);
+  });
+  logger.debug({ owner: EMBEDDED_OWNER_ROLE, app: EMBEDDED_APP_ROLE, database }, 'embedded PostgreSQL roles ready');
+}
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    return await use(client);
   } finally {
     await client.end();
   }

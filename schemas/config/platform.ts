@@ -11,7 +11,10 @@ export const platformConfigSchema = z.object({
   ECOC_TEMPORAL_PORT: port.default(7233),
   ECOC_TEMPORAL_UI_PORT: port.default(8233),
   ECOC_TASK_QUEUE: z.string().min(1).default('ecoc'),
+  /** The app's connection: a role that owns nothing (platform/database/roles.ts). */
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  /** The schema owner's connection, used only to apply migrations and grant the app role its rights. */
+  ECOC_DATABASE_OWNER_URL: optionalUrl(['postgres:', 'postgresql:']),
   ECOC_POSTGRES_PORT: port.default(54329),
   ECOC_API_HOST: z.string().min(1).default('127.0.0.1'),
   ECOC_API_PORT: port.default(3000),

@@ -7,8 +7,8 @@ import { createLogger } from '../../platform/logger.ts';
 import { freePort } from '../../platform/ports.ts';
 import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
 import { startDevServer } from '../../platform/temporal/dev-server.ts';
-import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
-import { applyMigrations } from '../../platform/database/migrate.ts';
+import { EMBEDDED_OWNER_ROLE, startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
+import { prepareDatabase } from '../../platform/database/roles.ts';
 import { WORKFLOWS_PATH } from '../../platform/temporal/workflows-path.ts';
 import { TEMPLATE_DATABASE } from '../support/database.ts';
 
@@ -18,6 +18,10 @@ declare module 'vitest' {
     temporalCliPath: string;
     /** Superuser URL of the run's PostgreSQL, on the `postgres` database. */
     postgresAdminUrl: string;
+    /** The schema owner's and the app's URLs (roles `ecoc_owner`, `ecoc_app`) on the template database. */
+    postgresOwnerUrl: string;
+    postgresAppUrl: string;
+    postgresOwnerRole: string;
     /** A pre-bundled workflow bundle, so each test's Worker skips webpack. */
     workflowBundlePath: string;
   }
@@ -57,13 +61,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     Awaited<ReturnType<typeof startEmbeddedPostgres>>,
     Awaited<ReturnType<typeof bundleWorkflowCode>>,
   ];
-  await applyMigrations(postgres.url);
+  // As `npm start` does: migrated and granted as the owner; every test then runs as the app role.
+  await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
   const workflowBundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
 
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalCliPath', temporalCliPath);
-  project.provide('postgresAdminUrl', postgres.url.replace(/\/[^/]+$/, '/postgres'));
+  project.provide('postgresAdminUrl', postgres.adminUrl.replace(/\/[^/]+$/, '/postgres'));
+  project.provide('postgresOwnerUrl', postgres.ownerUrl);
+  project.provide('postgresAppUrl', postgres.url);
+  project.provide('postgresOwnerRole', EMBEDDED_OWNER_ROLE);
   project.provide('workflowBundlePath', workflowBundlePath);
 
   return teardown;
