@@ -1,10 +1,57 @@
 import { canonicalJson, sha256Hex } from '../platform/hash.ts';
 
-/** The chain starts from this "previous hash". */
+/** A chain starts from this "previous hash" (so does the checkpoint chain). */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** Records without certificate (API keys, releases, exports) chain here. */
+export const HUB_CHAIN = 'hub';
+/** Records written before per-chain chaining: one closed segment, verified as before. */
+export const LEGACY_CHAIN = 'legacy';
+
+/** The chain a record belongs to: one per certificate, one hub chain for the rest. */
+export function chainOf(certificateId: string | null): string {
+  return certificateId === null ? HUB_CHAIN : `certificate:${certificateId}`;
+}
+
 /** What a chained audit record consists of; its hash covers exactly these fields. */
-export interface ChainedFields {
+export interface RecordFields {
+  chain: string;
+  seq: number;
+  prevHash: string;
+  occurredAt: Date;
+  recordedAt: Date;
+  actor: string;
+  action: string;
+  certificateId: string | null;
+  entryKey: string | null;
+  detail: unknown;
+}
+
+/**
+ * Version 2 of the canonical form: JSON with sorted keys, times in ISO 8601 with milliseconds
+ * (the columns' precision). Chain and position are part of it, so a record cannot be moved to
+ * another chain or place; changing the form would invalidate every stored hash, hence the tag.
+ */
+export function recordHash(fields: RecordFields): string {
+  return sha256Hex(
+    canonicalJson({
+      v: 2,
+      chain: fields.chain,
+      seq: fields.seq,
+      prevHash: fields.prevHash,
+      occurredAt: fields.occurredAt.toISOString(),
+      recordedAt: fields.recordedAt.toISOString(),
+      actor: fields.actor,
+      action: fields.action,
+      certificateId: fields.certificateId,
+      entryKey: fields.entryKey,
+      detail: fields.detail,
+    }),
+  );
+}
+
+/** The fields of a version 1 record (the legacy segment: one database-wide chain in id order). */
+export interface LegacyFields {
   prevHash: string;
   occurredAt: Date;
   actor: string;
@@ -14,11 +61,8 @@ export interface ChainedFields {
   detail: unknown;
 }
 
-/**
- * Version 1 of the canonical form: JSON with sorted keys, the time in ISO 8601 with milliseconds
- * (the column's precision). Changing it would invalidate every stored hash, hence the version tag.
- */
-export function recordHash(fields: ChainedFields): string {
+/** Version 1 of the canonical form, used by records of the legacy segment. */
+export function legacyRecordHash(fields: LegacyFields): string {
   return sha256Hex(
     canonicalJson({
       v: 1,

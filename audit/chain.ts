@@ -1,9 +1,14 @@
 import type { Prisma } from '../.generated/prisma/client.ts';
 import type { Database } from '../platform/database/prisma.ts';
-import { GENESIS_HASH, jsonNormalized, recordHash } from './canonical.ts';
+import { chainOf, GENESIS_HASH, jsonNormalized, recordHash } from './canonical.ts';
+import { auditKeyring, recordMac, type AuditKeyring } from './mac.ts';
 
-/** pg advisory lock key held by every audit writer until its transaction ends. */
-const CHAIN_LOCK = 72707370;
+/**
+ * First half of the per-chain advisory lock key (pg_advisory_xact_lock(int, int)); the second
+ * half is hashtext(chain). Two chains may share a key now and then: they then take turns, which
+ * is harmless; the unique (chain, seq) index is what guarantees one line per chain.
+ */
+const CHAIN_LOCK_SPACE = 72707370;
 
 export type Tx = Prisma.TransactionClient;
 
@@ -18,31 +23,41 @@ export interface AuditRecordInput {
 }
 
 /**
- * Appends records to the hash chain inside the caller's transaction. The transaction-level
- * advisory lock makes concurrent writers take turns, so the chain stays one line in id order;
- * it is released at commit, so callers keep their transactions short.
+ * Appends records inside the caller's transaction, each to its own chain (the certificate's, or
+ * the hub chain): next sequence number, the chain's previous hash, its own hash and a MAC under
+ * the app's audit key. Writers of the same chain take turns on a transaction-level advisory lock
+ * for that chain only (taken in chain-name order, so writers of several chains cannot deadlock);
+ * writers of different certificates never wait for each other. Locks are released at commit, so
+ * callers keep their transactions short.
  */
-export async function appendAuditRecords(tx: Tx, records: AuditRecordInput[]): Promise<number> {
+export async function appendAuditRecords(tx: Tx, records: AuditRecordInput[], keys: AuditKeyring = auditKeyring()): Promise<number> {
   if (records.length === 0) return 0;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`;
-  const keys = records.flatMap((record) => (record.entryKey ? [record.entryKey] : []));
-  const existing = keys.length
-    ? new Set((await tx.auditRecord.findMany({ where: { entryKey: { in: keys } }, select: { entryKey: true } })).map((row) => row.entryKey))
+  const chains = [...new Set(records.map((record) => chainOf(record.certificateId)))].sort();
+  for (const chain of chains) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_SPACE}::int, hashtext(${chain}))`;
+  const entryKeys = records.flatMap((record) => (record.entryKey ? [record.entryKey] : []));
+  const existing = entryKeys.length
+    ? new Set((await tx.auditRecord.findMany({ where: { entryKey: { in: entryKeys } }, select: { entryKey: true } })).map((row) => row.entryKey))
     : new Set<string | null>();
-  const head = await tx.auditRecord.findFirst({ where: { hash: { not: null } }, orderBy: { id: 'desc' }, select: { hash: true } });
-  let prevHash = head?.hash ?? GENESIS_HASH;
+  // The heads of these chains, and the database's clock (checkpoints find new records by it).
+  const heads = await tx.$queryRaw<{ chain: string; seq: number | null; hash: string | null; now: Date }[]>`
+    SELECT c.chain, h.seq, h.hash, date_trunc('milliseconds', now()) AS now
+    FROM unnest(${chains}::text[]) AS c(chain)
+    LEFT JOIN LATERAL (SELECT seq, hash FROM audit_record WHERE chain = c.chain ORDER BY seq DESC LIMIT 1) h ON true`;
+  const recordedAt = heads[0]!.now;
+  const head = new Map(heads.map((row) => [row.chain, { seq: row.seq ?? 0, hash: row.hash ?? GENESIS_HASH }]));
   const rows: Prisma.AuditRecordCreateManyInput[] = [];
   for (const record of records) {
     if (record.entryKey) {
       if (existing.has(record.entryKey)) continue;
       existing.add(record.entryKey);
     }
-    const fields = { ...record, prevHash, detail: jsonNormalized(record.detail) };
+    const chain = chainOf(record.certificateId);
+    const previous = head.get(chain)!;
+    const fields = { ...record, chain, seq: previous.seq + 1, prevHash: previous.hash, recordedAt, detail: jsonNormalized(record.detail) };
     const hash = recordHash(fields);
-    rows.push({ ...fields, detail: fields.detail as Prisma.InputJsonValue, hash });
-    prevHash = hash;
+    rows.push({ ...fields, detail: fields.detail as Prisma.InputJsonValue, hash, mac: recordMac(keys.current, hash), macKey: keys.current.id });
+    head.set(chain, { seq: fields.seq, hash });
   }
-  // One multi-row INSERT assigns ids in list order, which is the chain's order.
   if (rows.length) await tx.auditRecord.createMany({ data: rows });
   return rows.length;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import { loadAuditKeyring, useAuditKeyring } from '../audit/mac.ts';
 import { EMBEDDED_APP_ROLE, startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
 import { prepareDatabase } from '../platform/database/roles.ts';
 import { createDatabase, type Database } from '../platform/database/prisma.ts';
@@ -12,10 +13,11 @@ import type { Config } from '../schemas/config/index.ts';
  * The database for one-shot commands, as the app role: DATABASE_URL, else the embedded PostgreSQL
  * under ECOC_DATA_DIR — reached where `ecoc start` runs it, or started (and migrated as its owner)
  * just for this command on a fresh install, so the first admin key can be made before the first
- * start.
+ * start. Audit records are MACed with the key of this configuration (audit/mac.ts).
  */
 export async function withDatabase<T>(config: Config, use: (db: Database) => Promise<T>): Promise<T> {
   const logger = createLogger(config.ECOC_LOG_LEVEL === 'info' ? 'warn' : config.ECOC_LOG_LEVEL, 2);
+  useAuditKeyring(loadAuditKeyring(config, logger));
   let url = config.DATABASE_URL;
   let stop: (() => Promise<void>) | undefined;
   if (!url) {

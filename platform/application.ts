@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities } from '../activities/index.ts';
+import { loadAuditKeyring, useAuditKeyring } from '../audit/mac.ts';
+import { startAuditWitness } from '../audit/witness.ts';
 import { createApp } from '../api/app.ts';
 import { listen, type RunningApi } from '../api/server.ts';
 import { signingCertificateProbe } from '../api/signing-probe.ts';
@@ -42,6 +44,8 @@ export async function startApplication(
   logger: Logger,
   roles: ApplicationRoles,
 ): Promise<Application> {
+  // The audit MAC key: every record this process writes carries its MAC; verification needs it too.
+  useAuditKeyring(loadAuditKeyring(config, logger.child({ component: 'audit' })));
   const db = createDatabase(servers.databaseUrl);
   const connection = await Connection.connect({ address: servers.temporalAddress });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -73,6 +77,7 @@ export async function startApplication(
         logger: logger.child({ component: 'worker' }),
       });
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');
+      await startAuditWitness(client, config, logger.child({ component: 'audit' }));
       await startInboxPoller(client, config, logger.child({ component: 'inbox' }));
     }
     if (roles.api) {

@@ -1,5 +1,5 @@
 import { Prisma } from '../../.generated/prisma/client.ts';
-import { verifyAuditChain } from '../../audit/verify.ts';
+import { verifyAuditTrail } from '../../audit/trail.ts';
 import { seesAllManufacturers } from '../../auth/principal.ts';
 import type { Database } from '../../platform/database/prisma.ts';
 import { auditExportQuerySchema, auditVerificationSchema, type AuditRecordView } from '../../schemas/api/audit.ts';
@@ -11,7 +11,10 @@ const EXPORT_PAGE = 1_000;
 
 interface AuditRowRaw {
   id: bigint;
+  chain: string;
+  seq: number;
   occurred_at: Date;
+  recorded_at: Date | null;
   actor: string;
   action: string;
   certificate_id: string | null;
@@ -21,13 +24,13 @@ interface AuditRowRaw {
   hash: string | null;
 }
 
-/** The global audit trail: NDJSON export (scoped to the caller's manufacturers) and chain verification. */
-export const auditRoutes: RouteModule = (table, { db }) => {
+/** The audit trail: NDJSON export (scoped to the caller's manufacturers) and verification of chains, checkpoints and witness. */
+export const auditRoutes: RouteModule = (table, { db, config, client }) => {
   table.add({
     method: 'get',
     path: '/api/v1/audit/export',
     operationId: 'exportAudit',
-    summary: 'Export audit records as NDJSON (one AuditRecord per line, in chain order)',
+    summary: 'Export audit records as NDJSON (one AuditRecord per line, in write order)',
     description:
       'Streams every matching record. Callers scoped to some manufacturers get their certificates’ records only; records without a certificate (API keys, exports) need the all-manufacturers scope.',
     tag: 'audit',
@@ -44,7 +47,7 @@ export const auditRoutes: RouteModule = (table, { db }) => {
       req.on('close', () => (aborted = !res.writableFinished));
       while (!aborted) {
         const rows = await db.$queryRaw<AuditRowRaw[]>`
-          SELECT a.id, a.occurred_at, a.actor, a.action, a.certificate_id, a.entry_key, a.detail, a.prev_hash, a.hash
+          SELECT a.id, a.chain, a.seq, a.occurred_at, a.recorded_at, a.actor, a.action, a.certificate_id, a.entry_key, a.detail, a.prev_hash, a.hash
           FROM audit_record a LEFT JOIN certificate c ON c.id = a.certificate_id
           WHERE a.id > ${after}
             ${all ? Prisma.empty : Prisma.sql`AND c.manufacturer_id = ANY(${principal.manufacturers})`}
@@ -58,7 +61,10 @@ export const auditRoutes: RouteModule = (table, { db }) => {
             JSON.stringify(
               auditView({
                 id: row.id,
+                chain: row.chain,
+                seq: row.seq,
                 occurredAt: row.occurred_at,
+                recordedAt: row.recorded_at,
                 actor: row.actor,
                 action: row.action,
                 certificateId: row.certificate_id,
@@ -82,24 +88,29 @@ export const auditRoutes: RouteModule = (table, { db }) => {
     method: 'get',
     path: '/api/v1/audit/verify',
     operationId: 'verifyAudit',
-    summary: 'Recompute the audit hash chain and report the first record that does not fit',
+    summary: 'Verify every audit chain, the MACs, the signed checkpoints and the witness; report what does not fit',
+    description:
+      'Recomputes every record’s hash, link and MAC chain by chain, every checkpoint’s Merkle root and seal signature, and compares the checkpoints with the witness workflow (and the witness file on this host). `ok` is false at any problem; `firstInvalid` names the first (chain, seq, record id or checkpoint, kind, message).',
     tag: 'audit',
     access: 'audit.view',
     streaming: true,
-    responses: { 200: { description: 'Verification result (ok or the first invalid record)', schema: auditVerificationSchema } },
+    responses: { 200: { description: 'Verification result (ok, or the problems found)', schema: auditVerificationSchema } },
     async handler({ res, principal }) {
-      if (!seesAllManufacturers(principal)) throw forbidden('Verifying the whole chain needs a credential scoped to all manufacturers (*)');
-      res.json(await verifyAuditChain(db));
+      if (!seesAllManufacturers(principal)) throw forbidden('Verifying the whole trail needs a credential scoped to all manufacturers (*)');
+      res.json(await verifyAuditTrail({ db, config, client }));
     },
   });
 };
 
-type AuditRow = Awaited<ReturnType<Database['auditRecord']['findMany']>>[number];
+type AuditRow = Pick<Awaited<ReturnType<Database['auditRecord']['findMany']>>[number], 'id' | 'chain' | 'seq' | 'occurredAt' | 'recordedAt' | 'actor' | 'action' | 'certificateId' | 'entryKey' | 'detail' | 'prevHash' | 'hash'>;
 
 export function auditView(row: AuditRow): AuditRecordView {
   return {
     id: row.id.toString(),
+    chain: row.chain,
+    seq: row.seq,
     occurredAt: row.occurredAt.toISOString(),
+    recordedAt: row.recordedAt?.toISOString() ?? null,
     actor: row.actor,
     action: row.action,
     certificateId: row.certificateId,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { apiConfigSchema } from './api.ts';
+import { auditConfigSchema } from './audit.ts';
 import { consoleConfigSchema } from './console.ts';
 import { destinationsConfigSchema } from './destinations.ts';
 import { inboxConfigSchema } from './inbox.ts';
@@ -13,6 +14,6 @@ import { signingConfigSchema } from './signing.ts';
  * The whole configuration, read from environment variables. Each concern adds its own section
  * file here; the names follow the `ECOC_` convention (ecosystem names where they exist).
  */
-export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape).extend(iviConfigSchema.shape).extend(inboxConfigSchema.shape).extend(apiConfigSchema.shape).extend(releaseConfigSchema.shape).extend(consoleConfigSchema.shape);
+export const configSchema = platformConfigSchema.extend(lifecycleConfigSchema.shape).extend(destinationsConfigSchema.shape).extend(signingConfigSchema.shape).extend(iviConfigSchema.shape).extend(inboxConfigSchema.shape).extend(apiConfigSchema.shape).extend(releaseConfigSchema.shape).extend(consoleConfigSchema.shape).extend(auditConfigSchema.shape);
 
 export type Config = z.infer<typeof configSchema>;

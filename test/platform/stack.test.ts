@@ -29,6 +29,8 @@ describe('ecoc start (the whole embedded stack)', () => {
       ECOC_LOG_LEVEL: 'info',
       TEMPORAL_ADDRESS: '',
       DATABASE_URL: '',
+      // The embedded default: the audit MAC key is generated under the data directory.
+      ECOC_AUDIT_MAC_KEY: '',
     };
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -69,7 +71,21 @@ describe('ecoc start (the whole embedded stack)', () => {
     const client = new pg.Client({ connectionString: databaseUrl() });
     await client.connect();
     await client.query(`INSERT INTO manufacturer (id, name) VALUES ('acme', 'ACME Vehicles')`);
+    // The worker and API connect as the role that owns nothing.
+    const sessions = await client.query<{ usename: string }>(`SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'ecoc' AND backend_type = 'client backend' AND usename <> 'postgres'`);
+    expect(sessions.rows.map((row) => row.usename)).toEqual(['ecoc_app']);
     await client.end();
+    // The CLI against the running stack: an audited action, a checkpoint on demand, and verification against the witness.
+    for (const [args, expected] of [
+      [['keys', 'create-admin'], /ecoc_[0-9a-f]{16}_/],
+      [['audit', 'checkpoint'], /checkpoint 1 at .*: 1 chain\(s\)/],
+      [['audit', 'verify'], /audit trail intact: 1 record\(s\) in 1 chain\(s\) verified[\s\S]*witness workflow ecoc-audit-witness-ecoc: 1 checkpoint\(s\) compared[\s\S]*witness file .*witness\.jsonl: 1 checkpoint/],
+    ] as const) {
+      const command = runCli([...args], env);
+      expect(await command.exited, command.output()).toBe(0);
+      expect(command.output()).toMatch(expected);
+    }
+    expect(existsSync(join(env.ECOC_DATA_DIR!, 'audit', 'mac-key'))).toBe(true);
     // Every log line is structured JSON with the part of the stack it comes from.
     const lines = first.output().split('\n').filter((line) => line.startsWith('{'));
     const components = new Set(lines.map((line) => (JSON.parse(line) as { component?: string }).component));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ];
   // As `npm start` does: migrated and granted as the owner; every test then runs as the app role.
   await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
+  // One audit MAC key for the run, inherited by every test process and the CLI processes they start.
+  process.env.ECOC_AUDIT_MAC_KEY ??= randomBytes(32).toString('base64');
   const workflowBundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
 
