@@ -6,6 +6,7 @@ import { auditExportQuerySchema, auditVerificationSchema, type AuditRecordView }
 import type { RouteModule } from '../context.ts';
 import { forbidden } from '../problem.ts';
 import { auditApiAction } from '../request-context.ts';
+import { visibleCertificate } from './certificates/access.ts';
 
 const EXPORT_PAGE = 1_000;
 
@@ -32,15 +33,18 @@ export const auditRoutes: RouteModule = (table, { db, config, client }) => {
     operationId: 'exportAudit',
     summary: 'Export audit records as NDJSON (one AuditRecord per line, in write order)',
     description:
-      'Streams every matching record. Callers scoped to some manufacturers get their certificates’ records only; records without a certificate (API keys, exports) need the all-manufacturers scope.',
+      'Streams every matching record. Callers scoped to some manufacturers get their certificates’ records only; records without a certificate (API keys, exports) need the all-manufacturers scope. A `certificateId` outside the caller’s manufacturers (or unknown) is 404, like every other certificate route.',
     tag: 'audit',
     access: 'audit.view',
     query: auditExportQuerySchema,
     streaming: true,
-    responses: { 200: { description: 'NDJSON stream', contentType: 'application/x-ndjson' } },
+    responses: { 200: { description: 'NDJSON stream', contentType: 'application/x-ndjson' }, 404: { description: 'No such certificate for your manufacturers' } },
     async handler({ req, res, query, principal }) {
       const all = seesAllManufacturers(principal);
-      await auditApiAction(db, req, 'audit_export', query.certificateId ?? null, { filter: query });
+      // Scope first: the export is recorded in the trail of a certificate the caller may see, never another manufacturer's.
+      const certificate = query.certificateId === undefined ? undefined : await visibleCertificate(db, principal, query.certificateId);
+      const filter = { ...(query.from ? { from: query.from } : {}), ...(query.to ? { to: query.to } : {}), ...(certificate ? { certificateId: certificate.id } : {}) };
+      await auditApiAction(db, req, 'audit_export', certificate?.id ?? null, { filter });
       res.status(200).type('application/x-ndjson');
       let after = 0n;
       let aborted = false;
@@ -53,7 +57,7 @@ export const auditRoutes: RouteModule = (table, { db, config, client }) => {
             ${all ? Prisma.empty : Prisma.sql`AND c.manufacturer_id = ANY(${principal.manufacturers})`}
             ${query.from ? Prisma.sql`AND a.occurred_at >= ${new Date(query.from)}` : Prisma.empty}
             ${query.to ? Prisma.sql`AND a.occurred_at < ${new Date(query.to)}` : Prisma.empty}
-            ${query.certificateId ? Prisma.sql`AND a.certificate_id = ${query.certificateId}` : Prisma.empty}
+            ${certificate ? Prisma.sql`AND a.certificate_id = ${certificate.id}` : Prisma.empty}
           ORDER BY a.id LIMIT ${EXPORT_PAGE}`;
         if (rows.length === 0) break;
         const text = rows
