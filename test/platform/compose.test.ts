@@ -57,11 +57,14 @@ describe('docker-compose.yml (production topology)', () => {
       expect(service.build?.context.replace(/\/$/, '')).toBe(ROOT.replace(/\/$/, ''));
       expect(service.command).toEqual([role]);
       expect(service.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233' });
-      // The app's database is its own server, not Temporal's.
-      expect(String(service.environment?.DATABASE_URL)).toMatch(/^postgresql:\/\/ecoc:[^@]+@ecoc-postgresql:5432\/ecoc$/);
+      // The app's database is its own server, not Temporal's, reached as the app role; the owner's URL is not theirs.
+      expect(String(service.environment?.DATABASE_URL)).toMatch(/^postgresql:\/\/ecoc_app:[^@]+@ecoc-postgresql:5432\/ecoc$/);
+      expect(service.environment?.ECOC_DATABASE_OWNER_URL).toBeUndefined();
       expect(service.depends_on?.temporal?.condition).toBe('service_healthy');
     }
     expect(services['ecoc-api']!.ports).toEqual([{ published: 3000, target: 3000 }]);
+    // Only the migration step holds the schema owner's credentials.
+    expect(String(services['ecoc-migrate']!.environment?.ECOC_DATABASE_OWNER_URL)).toMatch(/^postgresql:\/\/ecoc:[^@]+@ecoc-postgresql:5432\/ecoc$/);
   });
 
   it('gates start-up on healthchecks of the databases, Temporal and the API', () => {
