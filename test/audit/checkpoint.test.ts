@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { verify, X509Certificate } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { recordAudit } from '../../audit/chain.ts';
-import { checkpointPayload, fingerprintOfPem } from '../../audit/checkpoint.ts';
+import { AuditCheckpointError, checkpointPayload, fingerprintOfPem, takeCheckpoint } from '../../audit/checkpoint.ts';
 import { merkleRoot, type CheckpointLeaf } from '../../audit/merkle.ts';
 import { witnessFilePath } from '../../audit/witness.ts';
 import { sha256Hex } from '../../platform/hash.ts';
+import { waitFor } from '../../platform/wait.ts';
 import type { CheckpointResult, WitnessedCheckpoint } from '../../workflows/audit/types.ts';
 import { startAuditStack, type AuditStack } from '../support/audit.ts';
 
@@ -30,11 +32,25 @@ async function checkpointsInHistory(stack: AuditStack): Promise<WitnessedCheckpo
 
 describe('checkpoints', () => {
   let stack: AuditStack;
+  let webhook: Server;
+  const posted: { type: string; checkpoint: WitnessedCheckpoint }[] = [];
   beforeAll(async () => {
-    stack = await startAuditStack();
+    // The webhook export's receiver.
+    webhook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        posted.push(JSON.parse(body) as (typeof posted)[number]);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    const { port } = webhook.address() as { port: number };
+    stack = await startAuditStack({ ECOC_AUDIT_WITNESS_WEBHOOK_URL: `http://127.0.0.1:${port}/audit-checkpoints` });
   });
   afterAll(async () => {
     await stack?.stop();
+    webhook?.close();
   });
 
   test('a checkpoint commits to every chain head with a Merkle root, is signed with the seal key and is witnessed by the workflow and the file', async () => {
@@ -63,6 +79,10 @@ describe('checkpoints', () => {
     expect(await checkpointsInHistory(stack)).toEqual([witnessed]);
     const lines = readFileSync(witnessFilePath(stack.config), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as WitnessedCheckpoint);
     expect(lines).toEqual([witnessed]);
+
+    // And exported to the webhook.
+    await waitFor(async () => posted.length > 0, { timeoutMs: 15_000, what: 'the checkpoint at the webhook' });
+    expect(posted).toEqual([{ type: 'ecoc.audit.checkpoint', checkpoint: witnessed }]);
 
     const result = await stack.verify();
     expect(result).toMatchObject({
@@ -103,5 +123,26 @@ describe('checkpoints', () => {
     expect(result.ok).toBe(false);
     expect(result.firstInvalid).toMatchObject({ kind: 'checkpoint_missing', checkpoint: 2 });
     expect(result.firstInvalid!.message).toContain('the witness workflow holds checkpoint 2');
+  });
+});
+
+describe('the checkpoint step', () => {
+  test('continues only the checkpoint the witness holds: it hands back one made but never witnessed, and refuses to build on a database that lost witnessed ones', async () => {
+    const stack = await startAuditStack();
+    try {
+      // Driven directly, as the witness's activity drives it.
+      await recordAudit(stack.db, [record('ecoc-R', 'status:approved')]);
+      const first = (await takeCheckpoint(stack.db, stack.signer, { witnessed: null })).checkpoint!;
+      await recordAudit(stack.db, [record('ecoc-R', 'status:signed')]);
+      const second = (await takeCheckpoint(stack.db, stack.signer, { witnessed: { number: 1, digest: first.digest } })).checkpoint!;
+      // The activity's answer for checkpoint 2 was lost; its retry gets the same checkpoint, not a third one.
+      expect(await takeCheckpoint(stack.db, stack.signer, { witnessed: { number: 1, digest: first.digest } })).toEqual({ checkpoint: second, replayed: true });
+      expect(await takeCheckpoint(stack.db, stack.signer, { witnessed: { number: 2, digest: second.digest } })).toEqual({ checkpoint: null, replayed: false });
+      await stack.tamper('DELETE FROM audit_checkpoint WHERE number = 2');
+      await expect(takeCheckpoint(stack.db, stack.signer, { witnessed: { number: 2, digest: second.digest } })).rejects.toThrow(AuditCheckpointError);
+      await expect(takeCheckpoint(stack.db, stack.signer, { witnessed: { number: 2, digest: second.digest } })).rejects.toThrow(/the database's checkpoints end at 1: checkpoints were deleted/);
+    } finally {
+      await stack.stop();
+    }
   });
 });

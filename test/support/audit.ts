@@ -64,6 +64,9 @@ export async function startAuditStack(env: Record<string, string> = {}): Promise
   const running = worker.run();
   await startAuditWitness(client, config, logger);
   const witness = client.workflow.getHandle<typeof auditWitnessWorkflow>(auditWitnessWorkflowId(config.ECOC_TASK_QUEUE));
+  // The witness checkpoints once as it starts; wait for that (the trail is empty) so it then sleeps
+  // for the hour and every checkpoint of a test is one the test asked for.
+  await witness.executeUpdate(checkpointNowUpdate);
   const superuser = new pg.Client({ connectionString: database.adminUrl });
   await superuser.connect();
   return {
