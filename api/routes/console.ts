@@ -8,6 +8,7 @@ import type { ApiContext, RouteModule } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 import type { StoredFinding } from './certificates/history.ts';
 import { summary } from './certificates/view.ts';
+import { textProblem } from '../../schemas/text-rule.ts';
 
 const REVIEW_ITEMS = 50;
 
@@ -160,7 +161,8 @@ function parseCursor(text: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(at);
-    if (typeof id === 'string' && !Number.isNaN(date.getTime())) return { at: date, id };
+    // The id goes into a query: the shared text rule, as for every other input.
+    if (typeof id === 'string' && textProblem(id, 100) === undefined && !Number.isNaN(date.getTime())) return { at: date, id };
   } catch {
     // reported below
   }

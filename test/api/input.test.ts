@@ -68,6 +68,9 @@ describe('the text rule', () => {
       expectFieldRefused(response, path, message);
       expect(response.json.title).toContain(`${path}: `);
     }
+    // A queue cursor is decoded from base64: the id inside it is under the same rule (it was a 500).
+    const cursor = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', nul])).toString('base64url');
+    expectFieldRefused(await h.call('GET', `/api/v1/console/queue?after=${cursor}`, { token: ops }), 'after', /not a cursor from a previous page/);
     // In a batch, the record's result names the field the same way.
     const batch = await h.call('POST', '/api/v1/vehicles', { token: integrator, body: { records: [specimenRecord(nextVin(), { manufacturerId: nul })] } });
     expect(batch.status).toBe(422);
