@@ -37,7 +37,8 @@ export interface AuditVerifyOptions {
   now?: Date;
 }
 
-interface RecordRow {
+/** An audit_record row as raw SQL reads it (export and verification). */
+export interface RecordRow {
   id: bigint;
   chain: string;
   seq: number;

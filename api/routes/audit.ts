@@ -1,5 +1,6 @@
 import { Prisma } from '../../.generated/prisma/client.ts';
 import { verifyAuditTrail } from '../../audit/trail.ts';
+import type { RecordRow } from '../../audit/verify.ts';
 import { seesAllManufacturers } from '../../auth/principal.ts';
 import type { Database } from '../../platform/database/prisma.ts';
 import { auditExportQuerySchema, auditVerificationSchema, type AuditRecordView } from '../../schemas/api/audit.ts';
@@ -10,20 +11,7 @@ import { visibleCertificate } from './certificates/access.ts';
 
 const EXPORT_PAGE = 1_000;
 
-interface AuditRowRaw {
-  id: bigint;
-  chain: string;
-  seq: number;
-  occurred_at: Date;
-  recorded_at: Date | null;
-  actor: string;
-  action: string;
-  certificate_id: string | null;
-  entry_key: string | null;
-  detail: unknown;
-  prev_hash: string | null;
-  hash: string | null;
-}
+type AuditRowRaw = Omit<RecordRow, 'mac' | 'mac_key'>;
 
 /** The audit trail: NDJSON export (scoped to the caller's manufacturers) and verification of chains, checkpoints and witness. */
 export const auditRoutes: RouteModule = (table, { db, config, client }) => {

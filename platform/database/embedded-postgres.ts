@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { assertPortsFree } from '../ports.ts';
+import { withClient } from './roles.ts';
 
 export interface EmbeddedDatabaseOptions {
   /**
@@ -175,15 +176,6 @@ async function ensureRolesAndDatabase(adminUrl: string, database: string, passwo
   logger.debug({ owner: EMBEDDED_OWNER_ROLE, app: EMBEDDED_APP_ROLE, database }, 'embedded PostgreSQL roles ready');
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * As root, PostgreSQL runs as user `postgres`, which must be able to walk to the cluster: add the

@@ -23,7 +23,8 @@ export function roleOf(url: string): string {
   return decodeURIComponent(new URL(url).username);
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One short-lived connection for administrative statements. */
+export async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
