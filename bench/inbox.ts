@@ -29,7 +29,7 @@ try {
   const signer = await openSoftwareSigner(await ensureSoftwareKey(stack.dir));
   const channels = await createChannelRegistry(config, stack.logger);
   const worker = await startWorker({
-    address: stack.temporalAddress,
+    connection: { address: stack.temporalAddress },
     namespace: 'default',
     taskQueue,
     activities: createActivities({ db: stack.db, logger: stack.logger, config, signer, channel: channels.channel, client: stack.client }),

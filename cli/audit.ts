@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporalClient, temporalConnectionOptions } from '../platform/temporal/connection.ts';
 import type { Command } from 'commander';
 import { verifyAuditTrail } from '../audit/trail.ts';
 import { loadConfig } from '../platform/config.ts';
@@ -47,9 +48,8 @@ export function registerAuditCommands(program: Command): void {
 
 /** The Temporal connection of the configured or embedded server (as `ecoc release` does). */
 async function withTemporal<T>(config: Config, work: (client: Client) => Promise<T>): Promise<T> {
-  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.ECOC_TEMPORAL_PORT}`;
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((error: unknown) => {
-    throw new Error(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS) to read the audit witness: ${(error as Error).message}; --skip-witness checks the database alone`, { cause: error });
+  const connection = await connectTemporalClient(temporalConnectionOptions(config), 5_000).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; reading the audit witness needs Temporal, --skip-witness checks the database alone`, { cause: error });
   });
   try {
     return await work(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));

@@ -55,7 +55,7 @@ export function registerRunCommands(program: Command): void {
         }
         // Migrates only with ECOC_DATABASE_OWNER_URL (or a DATABASE_URL that owns the schema, with a warning).
         await prepareDatabase({ appUrl: config.DATABASE_URL, ownerUrl: config.ECOC_DATABASE_OWNER_URL, logger });
-        if (role === 'worker') await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger);
+        if (role === 'worker') await ensureSearchAttributes(config, logger);
         const application = await startApplication(
           config,
           { temporalAddress: config.TEMPORAL_ADDRESS, databaseUrl: config.DATABASE_URL },

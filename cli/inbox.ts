@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { reportFileName } from '../connectors/erp/report.ts';
 import { loadErpMappings, mappingFor } from '../inbox/mappings.ts';
@@ -10,6 +10,7 @@ import { processErpStream } from '../inbox/process-stream.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createDatabase } from '../platform/database/prisma.ts';
 import { reviewPolicy } from '../platform/review-policy.ts';
+import { connectTemporalClient, temporalConnectionOptions } from '../platform/temporal/connection.ts';
 import type { Config } from '../schemas/config/index.ts';
 import { inboxStateQuery } from '../workflows/inbox/definitions.ts';
 
@@ -75,7 +76,7 @@ export function registerInboxCommands(program: Command): void {
 
 async function withStack(config: Config, command: string, use: (stack: { client: Client; databaseUrl: string }) => Promise<void>): Promise<void> {
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) throw new Error(`ecoc ${command} needs TEMPORAL_ADDRESS and DATABASE_URL of the running stack`);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await connectTemporalClient(temporalConnectionOptions(config), 5_000);
   try {
     await use({ client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), databaseUrl: config.DATABASE_URL });
   } finally {

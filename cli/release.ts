@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporalClient, temporalConnectionOptions } from '../platform/temporal/connection.ts';
 import { type Command, InvalidArgumentError } from 'commander';
 import { prettifyError, ZodError } from 'zod';
 import { loadConfig } from '../platform/config.ts';
@@ -154,10 +155,7 @@ function cliActor(): Actor {
 
 async function withClient(work: (client: Client, config: Config) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.ECOC_TEMPORAL_PORT}`;
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((error: unknown) => {
-    throw new Error(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${(error as Error).message}`, { cause: error });
-  });
+  const connection = await connectTemporalClient(temporalConnectionOptions(config), 5_000);
   try {
     await work(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), config);
   } catch (error) {

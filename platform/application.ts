@@ -18,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { freePort } from './ports.ts';
 import { databaseProbe, temporalProbe, workerProbe } from './readiness.ts';
 import { reviewPolicy } from './review-policy.ts';
+import { connectTemporalClient, temporalConnectionOptions } from './temporal/connection.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
 import { startWorker, type RunningWorker } from './temporal/worker.ts';
 
@@ -47,9 +48,11 @@ export async function startApplication(
   // The audit MAC key: every record this process writes carries its MAC; verification needs it too.
   useAuditKeyring(loadAuditKeyring(config, logger.child({ component: 'audit' })));
   const db = createDatabase(servers.databaseUrl);
-  const connection = await Connection.connect({ address: servers.temporalAddress });
+  // Your own server: TLS / API key from the config; the embedded one: plain, at its address.
+  const temporal = temporalConnectionOptions(config, servers.temporalAddress);
+  const connection = await connectTemporalClient(temporal);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const probeConnection = Connection.lazy({ address: servers.temporalAddress, interceptors: [] });
+  const probeConnection = Connection.lazy({ ...temporal, interceptors: [] });
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
   let signer: KeySigner | undefined;
@@ -70,7 +73,7 @@ export async function startApplication(
       signer = await createKeySigner(config, logger);
       channels = await createChannelRegistry(config, logger.child({ component: 'delivery' }));
       worker = await startWorker({
-        address: servers.temporalAddress,
+        connection: temporal,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
         activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }),

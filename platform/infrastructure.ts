@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { Config } from '../schemas/config/index.ts';
 import { startEmbeddedPostgres } from './database/embedded-postgres.ts';
 import { prepareDatabase } from './database/roles.ts';
 import type { Logger } from './logger.ts';
 import { resolveTemporalCli } from './temporal/cli-binary.ts';
+import { connectTemporalClient, describeTemporalConnection, temporalConnectionOptions } from './temporal/connection.ts';
 import { startDevServer } from './temporal/dev-server.ts';
 import { registerSearchAttributes } from './temporal/search-attributes.ts';
 
@@ -30,7 +30,7 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   };
   try {
     const temporal: { address: string; uiUrl?: string | undefined; stop?: () => Promise<void> } = config.TEMPORAL_ADDRESS
-      ? await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger)
+      ? await ensureSearchAttributes(config, logger)
       : await startDevServer({
           executable: await resolveTemporalCli({ explicitPath: config.TEMPORAL_CLI_PATH, logger: logger.child({ component: 'temporal-cli' }) }),
           port: config.ECOC_TEMPORAL_PORT,
@@ -64,15 +64,15 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
 }
 
 /** On a server the app did not start, register the app's search attributes (idempotent). */
-export async function ensureSearchAttributes(address: string, namespace: string, logger: Logger): Promise<{ address: string }> {
-  const connection = await Connection.connect({ address, connectTimeout: 10_000 }).catch((error: unknown) => {
-    throw new Error(`TEMPORAL_ADDRESS=${address} is not reachable: ${(error as Error).message}`);
-  });
+export async function ensureSearchAttributes(config: Config, logger: Logger): Promise<{ address: string }> {
+  const options = temporalConnectionOptions(config);
+  const namespace = config.TEMPORAL_NAMESPACE;
+  const connection = await connectTemporalClient(options, 10_000);
   try {
     const added = await registerSearchAttributes(connection, namespace);
-    logger.info({ address, namespace, registered: added }, 'using external Temporal server');
+    logger.info({ temporal: describeTemporalConnection(options), namespace, registered: added }, 'using external Temporal server');
   } finally {
     await connection.close();
   }
-  return { address };
+  return { address: options.address };
 }

@@ -1,10 +1,12 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from '../logger.ts';
+import { connectTemporalNative, type TemporalConnectionOptions } from './connection.ts';
 import { installTemporalRuntime } from './runtime.ts';
 import { WORKFLOWS_PATH } from './workflows-path.ts';
 
 export interface WorkerSettings {
-  address: string;
+  /** From temporalConnectionOptions(): address, TLS, API key. */
+  connection: TemporalConnectionOptions;
   namespace: string;
   taskQueue: string;
   activities: object;
@@ -23,7 +25,7 @@ export interface RunningWorker {
 /** Creates and starts a Worker; `stop()` drains it and closes its connection. */
 export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
   installTemporalRuntime(settings.logger);
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const connection = await connectTemporalNative(settings.connection);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,

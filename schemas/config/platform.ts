@@ -1,12 +1,32 @@
 import { z } from 'zod';
 import { port, optionalUrl } from './types.ts';
 
+/** `host:port`, as the Temporal SDKs take it. */
+export const temporalAddress = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+
 /** Where the stack runs and which servers it uses; unset servers are started embedded. */
 export const platformConfigSchema = z.object({
   ECOC_DATA_DIR: z.string().min(1).default('.data'),
   ECOC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port').optional(),
+  /**
+   * Your own Temporal server (the embedded dev server otherwise). The connection follows the
+   * Temporal SDKs' environment configuration (@temporalio/envconfig): these variables override the
+   * profile TEMPORAL_PROFILE (else `default`) of the TOML file TEMPORAL_CONFIG_FILE (else
+   * ~/.config/temporalio/temporal.toml); platform/temporal/connection-options.ts resolves and checks them.
+   */
+  TEMPORAL_ADDRESS: temporalAddress.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CONFIG_FILE: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
+  /** Temporal Cloud API key (sent as a bearer token; implies TLS). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** `true`/`1` or `false`/`0`: force TLS on (system CAs) or off; unset, TLS is on when any TLS setting or an API key is given. */
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  /** The name the server's certificate must carry, when it differs from TEMPORAL_ADDRESS's host (also the SNI). */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   ECOC_TEMPORAL_PORT: port.default(7233),
   ECOC_TEMPORAL_UI_PORT: port.default(8233),

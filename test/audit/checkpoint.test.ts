@@ -11,6 +11,7 @@ import { sha256Hex } from '../../platform/hash.ts';
 import { waitFor } from '../../platform/wait.ts';
 import type { CheckpointResult, WitnessedCheckpoint } from '../../workflows/audit/types.ts';
 import { startAuditStack, type AuditStack } from '../support/audit.ts';
+import { recordHistory } from '../support/histories.ts';
 
 function record(certificateId: string | null, action: string) {
   return { entryKey: null, occurredAt: new Date(), actor: 'rita', action, certificateId, detail: { action } };
@@ -103,6 +104,7 @@ describe('checkpoints', () => {
     expect(row.changes).toEqual([['certificate:ecoc-B', 2, expect.any(String)]]);
     expect((await checkpointsInHistory(stack)).map((checkpoint) => checkpoint.number)).toEqual([1, 2]);
     expect(await stack.verify()).toMatchObject({ ok: true, checkpoints: { checked: 2 }, witness: { workflow: { checked: 2, last: 2 } } });
+    await recordHistory('audit-witness', stack.witness);
   });
 
   test('after continue-as-new the witness carries its last checkpoint, which still exposes deleted checkpoints', async () => {

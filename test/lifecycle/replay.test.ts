@@ -22,7 +22,7 @@ describe('workflow determinism (replay of recorded histories)', () => {
 
   it('has the representative histories', () => {
     const v1 = ['correction-after-delivery', 'happy-path', 'reject-correct-approve', 'withdrawal'].map((name) => `v1-${name}.json`);
-    const v2 = [...v1.map((name) => name.replace('v1-', 'v2-')), 'v2-release-now-batch.json', 'v2-routing-after-delivery.json'];
+    const v2 = [...v1.map((name) => name.replace('v1-', 'v2-')), 'v2-release-now-batch.json', 'v2-routing-after-delivery.json', 'v2-audit-witness.json'];
     expect(histories.map((h) => h.name).sort()).toEqual([...v1, ...v2].sort());
   });
 

@@ -3,13 +3,14 @@
 // seconds. Configuration comes from the environment (ECOC_*, TEMPORAL_ADDRESS, DATABASE_URL);
 // prints {"event":"ready"} once it polls. Tests kill it with SIGKILL to simulate a crash.
 // Run: tsx test/support/worker-process.ts <workflow-bundle.js>
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { createActivities } from '../../activities/index.ts';
 import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDatabase } from '../../platform/database/prisma.ts';
 import { createChannelRegistry } from '../../platform/delivery-channels.ts';
 import { createLogger } from '../../platform/logger.ts';
+import { connectTemporalClient, temporalConnectionOptions } from '../../platform/temporal/connection.ts';
 import { startWorker } from '../../platform/temporal/worker.ts';
 
 const bundle = process.argv[2];
@@ -17,12 +18,13 @@ const config = loadConfig();
 if (!bundle || !config.TEMPORAL_ADDRESS || !config.DATABASE_URL) throw new Error('usage: worker-process.ts <workflow-bundle.js> with TEMPORAL_ADDRESS and DATABASE_URL set');
 const logger = createLogger(config.ECOC_LOG_LEVEL, 2);
 const db = createDatabase(config.DATABASE_URL);
-const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const temporal = temporalConnectionOptions(config);
+const connection = await connectTemporalClient(temporal);
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 const signer = await openSoftwareSigner(await ensureSoftwareKey(config.ECOC_DATA_DIR));
 const channels = await createChannelRegistry(config, logger);
 await startWorker({
-  address: config.TEMPORAL_ADDRESS,
+  connection: temporal,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.ECOC_TASK_QUEUE,
   activities: createActivities({ db, logger, config, signer, channel: channels.channel, client }),
