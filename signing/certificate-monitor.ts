@@ -7,7 +7,8 @@ import { IviSignatureError } from './errors.ts';
  * The signing certificate (the X.509 certificate of the sealing key) — not an EU Certificate of
  * Conformity, whose states are schemas/certificate.ts. Names here say "signing certificate".
  */
-export type SigningCertificateValidity = 'valid' | 'expiring' | 'expired' | 'not_yet_valid';
+export const signingCertificateValidities = ['valid', 'expiring', 'expired', 'not_yet_valid'] as const;
+export type SigningCertificateValidity = (typeof signingCertificateValidities)[number];
 
 export interface SigningCertificateStatus {
   state: SigningCertificateValidity;
@@ -71,8 +72,9 @@ export interface SigningCertificateMonitorOptions {
 }
 
 /**
- * Watches the configured signing certificate: the gauge `ecoc_signing_certificate_expiry_days`
- * (computed at scrape time) and a readiness probe that fails once the certificate cannot sign.
+ * Watches the configured signing certificate: the gauges `ecoc_signing_certificate_expiry_days`
+ * and `ecoc_signing_certificate_state{state}` (1 for the current state; computed at scrape time)
+ * and a readiness probe that fails once the certificate cannot sign.
  */
 export class SigningCertificateMonitor {
   private readonly now: () => Date;
@@ -86,6 +88,17 @@ export class SigningCertificateMonitor {
       registers: [options.registry ?? defaultRegistry],
       collect() {
         this.set(daysToExpiry());
+      },
+    });
+    const state = () => this.status().state;
+    new Gauge({
+      name: 'ecoc_signing_certificate_state',
+      help: 'The signing certificate\'s state: 1 for the current one of valid, expiring, expired, not_yet_valid',
+      labelNames: ['state'] as const,
+      registers: [options.registry ?? defaultRegistry],
+      collect() {
+        const current = state();
+        for (const each of signingCertificateValidities) this.set({ state: each }, each === current ? 1 : 0);
       },
     });
     const status = this.status();

@@ -20,12 +20,16 @@ export function healthRoutes(table: RouteTable, probes: Record<string, Readiness
     method: 'get',
     path: '/readyz',
     operationId: 'readiness',
-    summary: 'Readiness: Temporal, PostgreSQL, a polling worker and the signing certificate',
+    summary: 'Readiness: Temporal and PostgreSQL; reports worker presence and the signing certificate',
+    description:
+      'Ready (200) when what the API itself needs answers: Temporal and PostgreSQL. Checks with `required: false` only report: ' +
+      '`worker` (`data.state` present, absent or unknown: a worker polls the certificate task queue) and `signingCertificate` ' +
+      '(`data.state` valid, expiring, expired, not_yet_valid); alarm on them through /metrics. Details never name hosts or ports.',
     tag: 'operations',
     access: 'public',
     responses: {
       200: { description: 'Ready', schema: readinessSchema },
-      503: { description: 'A dependency is not ready (same body, status not_ready)', schema: readinessSchema, contentType: 'application/json' },
+      503: { description: 'A required dependency is not ready (same body, status not_ready)', schema: readinessSchema, contentType: 'application/json' },
     },
     async handler({ res }) {
       const readiness = await checkReadiness(probes);
