@@ -17,6 +17,9 @@ export function registerRunCommands(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.ECOC_LOG_LEVEL);
+      if (config.ECOC_WORKER_OPS_PORT !== 0 && config.ECOC_WORKER_OPS_PORT === config.ECOC_API_PORT) {
+        throw new Error(`ECOC_WORKER_OPS_PORT and ECOC_API_PORT are both ${config.ECOC_API_PORT}: the worker's operations port and the API need one port each`);
+      }
       // Check every port up front, so a busy one stops us before anything is started.
       await assertPortsFree([
         ...(config.TEMPORAL_ADDRESS
@@ -27,6 +30,7 @@ export function registerRunCommands(program: Command): void {
             ]),
         ...(config.DATABASE_URL ? [] : [{ port: config.ECOC_POSTGRES_PORT, purpose: 'embedded PostgreSQL (ECOC_POSTGRES_PORT)' }]),
         { port: config.ECOC_API_PORT, host: config.ECOC_API_HOST, purpose: 'API (ECOC_API_PORT)' },
+        { port: config.ECOC_WORKER_OPS_PORT, host: config.ECOC_WORKER_OPS_HOST, purpose: 'worker operations (ECOC_WORKER_OPS_PORT)' },
       ]);
       const infrastructure = await startInfrastructure(config, logger);
       const application = await startApplication(config, infrastructure, logger, { worker: true, api: true }).catch(async (error: unknown) => {

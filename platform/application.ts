@@ -7,6 +7,7 @@ import { startAuditWitness } from '../audit/witness.ts';
 import { createApp } from '../api/app.ts';
 import { listen, type RunningApi } from '../api/server.ts';
 import { signingCertificateProbe } from '../api/signing-probe.ts';
+import { workerPresence } from '../api/worker-presence.ts';
 import { createOidcVerifier } from '../auth/oidc.ts';
 import { SigningCertificateMonitor } from '../signing/certificate-monitor.ts';
 import type { Config } from '../schemas/config/index.ts';
@@ -16,11 +17,12 @@ import { createDatabase, type Database } from './database/prisma.ts';
 import { createChannelRegistry, type ChannelRegistry } from './delivery-channels.ts';
 import type { Logger } from './logger.ts';
 import { freePort } from './ports.ts';
-import { databaseProbe, temporalProbe, workerProbe } from './readiness.ts';
+import { databaseProbe, temporalProbe } from './readiness.ts';
 import { reviewPolicy } from './review-policy.ts';
 import { connectTemporalClient, temporalConnectionOptions } from './temporal/connection.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
 import { startWorker, type RunningWorker } from './temporal/worker.ts';
+import { instrumentActivities, startWorkerOps, workerMetricsRegistry, workerPollingProbe, type WorkerOps } from './worker-ops.ts';
 
 export interface ApplicationRoles {
   worker: boolean;
@@ -31,6 +33,8 @@ export interface Application {
   db: Database;
   client: Client;
   worker?: RunningWorker | undefined;
+  /** The worker role's operations port (/healthz, /readyz, /metrics). */
+  workerOps?: WorkerOps | undefined;
   api?: RunningApi | undefined;
   stop(): Promise<void>;
 }
@@ -54,11 +58,13 @@ export async function startApplication(
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const probeConnection = Connection.lazy({ ...temporal, interceptors: [] });
   let worker: RunningWorker | undefined;
+  let workerOps: WorkerOps | undefined;
   let api: RunningApi | undefined;
   let signer: KeySigner | undefined;
   let channels: ChannelRegistry | undefined;
   const stop = async () => {
     await api?.stop();
+    await workerOps?.stop();
     await worker?.stop();
     await channels?.close();
     await signer?.close();
@@ -71,12 +77,28 @@ export async function startApplication(
       // The SDK's own worker metrics, on loopback; the API's /metrics appends them.
       installTemporalRuntime(logger, { metricsBindAddress: `127.0.0.1:${config.ECOC_TEMPORAL_METRICS_PORT || (await freePort())}` });
       signer = await createKeySigner(config, logger);
+      // The worker's own ops port answers from now on: /readyz says "starting" until the worker polls.
+      const workerMetrics = workerMetricsRegistry();
+      const workerSigning = new SigningCertificateMonitor({ certificatePem: signer.certificatePem, warnDays: config.ECOC_SIGNING_CERT_WARN_DAYS, registry: workerMetrics, logger });
+      const polling = (running: RunningWorker) => workerPollingProbe(running, probeConnection, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE);
+      workerOps = await startWorkerOps({
+        host: config.ECOC_WORKER_OPS_HOST,
+        port: config.ECOC_WORKER_OPS_PORT,
+        registry: workerMetrics,
+        probes: {
+          worker: async () => (worker ? polling(worker)() : { ok: false, detail: 'starting' }),
+          database: databaseProbe(db),
+          signingCertificate: signingCertificateProbe(workerSigning),
+        },
+        temporalMetricsAddress: temporalMetricsAddress(),
+        logger: logger.child({ component: 'worker-ops' }),
+      });
       channels = await createChannelRegistry(config, logger.child({ component: 'delivery' }));
       worker = await startWorker({
         connection: temporal,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
-        activities: createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }),
+        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics),
         logger: logger.child({ component: 'worker' }),
       });
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');
@@ -101,7 +123,7 @@ export async function startApplication(
         readinessProbes: {
           temporal: temporalProbe(probeConnection),
           database: databaseProbe(db),
-          worker: workerProbe(probeConnection, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE),
+          worker: workerPresence(probeConnection, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE, metrics),
           ...(signing ? { signingCertificate: signingCertificateProbe(signing) } : {}),
         },
         metrics,
@@ -116,5 +138,5 @@ export async function startApplication(
     await stop();
     throw error;
   }
-  return { db, client, worker, api, stop };
+  return { db, client, worker, workerOps, api, stop };
 }

@@ -75,6 +75,8 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
       ECOC_DATA_DIR: join(dir, 'data'),
       ECOC_DESTINATIONS_FILE: destinationsFile,
       ECOC_LOG_LEVEL: 'warn',
+      // Several workers side by side: each its own free operations port.
+      ECOC_WORKER_OPS_PORT: '0',
     }),
     async stop() {
       await connection.close();

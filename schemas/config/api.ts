@@ -74,6 +74,13 @@ export const apiConfigSchema = z.object({
    * appends its text. 0 picks a free port.
    */
   ECOC_TEMPORAL_METRICS_PORT: port.default(0),
+  /**
+   * The worker role's own operations port: /healthz, /readyz, /metrics (activity and Temporal SDK
+   * metrics, no business data, no credential). 0 picks a free port. In a container, bind to
+   * 0.0.0.0 for the orchestrator's probes and Prometheus.
+   */
+  ECOC_WORKER_OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  ECOC_WORKER_OPS_PORT: port.default(3001),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

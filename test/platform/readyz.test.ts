@@ -30,7 +30,7 @@ describe('/readyz against the real stack', () => {
       logger,
       readyTimeoutMs: 120_000,
     });
-    const config = loadConfig({ ECOC_API_PORT: '0', ECOC_TASK_QUEUE: `readyz-${Date.now()}`, ECOC_LOG_LEVEL: 'warn' });
+    const config = loadConfig({ ECOC_API_PORT: '0', ECOC_WORKER_OPS_PORT: '0', ECOC_TASK_QUEUE: `readyz-${Date.now()}`, ECOC_LOG_LEVEL: 'warn' });
     app = await startApplication(config, { temporalAddress: ownTemporal.address, databaseUrl: database.url }, logger, { worker: true, api: true });
   });
   afterAll(async () => {
@@ -53,6 +53,8 @@ describe('/readyz against the real stack', () => {
     expect(body.checks.temporal!.ok).toBe(true);
     expect(body.checks.database!.ok).toBe(true);
     expect(body.checks.worker!.detail).toMatch(/poller/);
+    // The worker's own port is ready too.
+    await waitFor(async () => (await readyz(app.workerOps!.url)).status === 200, { timeoutMs: 30_000, what: 'worker readyz 200' });
   });
 
   it('answers unknown routes with problem JSON', async () => {
@@ -76,5 +78,19 @@ describe('/readyz against the real stack', () => {
     expect(result.body.checks.temporal!.ok).toBe(false);
     expect(result.body.checks.temporal!.detail.length).toBeGreaterThan(0);
     expect(result.body.checks.database!.ok).toBe(true);
+    // The worker's port says why it is not ready; neither answer maps the network.
+    let worker = await readyz(app.workerOps!.url);
+    await waitFor(
+      async () => {
+        worker = await readyz(app.workerOps!.url);
+        return worker.status === 503;
+      },
+      { timeoutMs: 30_000, what: 'worker readyz 503' },
+    );
+    expect(worker.body.checks.worker!.ok).toBe(false);
+    expect(worker.body.checks.worker!.detail.length).toBeGreaterThan(0);
+    expect(worker.body.checks.database!.ok).toBe(true);
+    const port = ownTemporal.address.split(':').pop()!;
+    for (const body of [result.body, worker.body]) expect(JSON.stringify(body)).not.toContain(`:${port}`);
   });
 });

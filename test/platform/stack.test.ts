@@ -13,18 +13,19 @@ import { runCli, type RunningCli } from '../support/processes.ts';
 describe('ecoc start (the whole embedded stack)', () => {
   let dataDir: string;
   let env: Record<string, string>;
-  let ports: { temporal: number; ui: number; postgres: number; api: number };
+  let ports: { temporal: number; ui: number; postgres: number; api: number; workerOps: number };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-stack-'));
     chmodSync(dataDir, 0o755);
-    ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort() };
+    ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort(), workerOps: await freePort() };
     env = {
       ECOC_DATA_DIR: join(dataDir, 'data'),
       ECOC_TEMPORAL_PORT: String(ports.temporal),
       ECOC_TEMPORAL_UI_PORT: String(ports.ui),
       ECOC_POSTGRES_PORT: String(ports.postgres),
       ECOC_API_PORT: String(ports.api),
+      ECOC_WORKER_OPS_PORT: String(ports.workerOps),
       TEMPORAL_CLI_PATH: inject('temporalCliPath'),
       ECOC_LOG_LEVEL: 'info',
       TEMPORAL_ADDRESS: '',
@@ -64,6 +65,9 @@ describe('ecoc start (the whole embedded stack)', () => {
     const first = await startStack();
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
     expect(ui.status).toBe(200);
+    // The worker's own operations port, next to the API's.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.workerOps}/readyz`)).status === 200, { timeoutMs: 30_000, what: 'worker readyz' });
+    expect(await (await fetch(`http://127.0.0.1:${ports.workerOps}/metrics`)).text()).toMatch(/^temporal_worker_task_slots_available\{/m);
     const attributes = execFileSync(inject('temporalCliPath'), ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`], { encoding: 'utf8' });
     for (const name of ['EcocVin', 'EcocStatus', 'EcocTypeApprovalNumber', 'EcocManufacturer', 'EcocDestination', 'EcocBatchId', 'EcocReviewDeadline']) {
       expect(attributes).toContain(name);
@@ -121,6 +125,9 @@ describe('ecoc start (the whole embedded stack)', () => {
   });
 
   it('refuses an invalid setting with a message naming the variable', async () => {
+    const clash = runCli(['start'], { ...env, ECOC_WORKER_OPS_PORT: String(ports.api) });
+    expect(await clash.exited).toBe(1);
+    expect(clash.output()).toMatch(/ECOC_WORKER_OPS_PORT and ECOC_API_PORT are both/);
     const stack = runCli(['start'], { ...env, ECOC_API_PORT: 'http' });
     expect(await stack.exited).toBe(1);
     expect(stack.output()).toMatch(/ECOC_API_PORT: .*\(got "http"\)/);

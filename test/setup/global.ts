@@ -66,6 +66,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
   // One audit MAC key for the run, inherited by every test process and the CLI processes they start.
   process.env.ECOC_AUDIT_MAC_KEY ??= randomBytes(32).toString('base64');
+  // Test processes run workers side by side: each worker's operations port is a free one.
+  process.env.ECOC_WORKER_OPS_PORT ??= '0';
   const workflowBundlePath = join(workDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
 
