@@ -69,10 +69,14 @@ describe('docker-compose.yml (production topology)', () => {
 
   it('gates start-up on healthchecks of the databases, Temporal and the API', () => {
     const { services } = resolvedConfig();
-    for (const name of ['temporal-postgresql', 'ecoc-postgresql', 'temporal', 'ecoc-api']) {
+    for (const name of ['temporal-postgresql', 'ecoc-postgresql', 'temporal', 'ecoc-api', 'ecoc-worker']) {
       expect(services[name]!.healthcheck?.test.length, `${name} healthcheck`).toBeGreaterThan(1);
     }
     expect(services['ecoc-api']!.healthcheck!.test.join(' ')).toContain('/readyz');
+    // The worker's own operations port, on the compose network.
+    expect(services['ecoc-worker']!.healthcheck!.test.join(' ')).toContain('127.0.0.1:3001/readyz');
+    expect(services['ecoc-worker']!.environment?.ECOC_WORKER_OPS_HOST).toBe('0.0.0.0');
+    expect(String(services['ecoc-worker']!.environment?.ECOC_WORKER_OPS_PORT)).toBe('3001');
     expect(services.temporal!.depends_on?.['temporal-postgresql']?.condition).toBe('service_healthy');
   });
 
