@@ -4,13 +4,12 @@ import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@tempora
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Logger } from '../platform/logger.ts';
 import type { Config } from '../schemas/config/index.ts';
-import { auditWitnessWorkflowId } from '../workflows/audit/definitions.ts';
+import { AUDIT_WITNESS_WORKFLOW_TYPE, auditWitnessWorkflowId } from '../workflows/audit/definitions.ts';
 import type { AuditWitnessInput, CheckpointResult, WitnessedCheckpoint } from '../workflows/audit/types.ts';
-import type { auditWitnessWorkflow } from '../workflows/audit/workflow.ts';
 
 /** Started by every worker; a running witness is kept (one per task queue). */
 export async function startAuditWitness(client: Client, config: Config, logger: Logger): Promise<void> {
-  const handle = await client.workflow.start<typeof auditWitnessWorkflow>('auditWitnessWorkflow', {
+  const handle = await client.workflow.start<(input: AuditWitnessInput) => Promise<void>>(AUDIT_WITNESS_WORKFLOW_TYPE, {
     workflowId: auditWitnessWorkflowId(config.ECOC_TASK_QUEUE),
     taskQueue: config.ECOC_TASK_QUEUE,
     args: [{ intervalMs: config.ECOC_AUDIT_CHECKPOINT_INTERVAL }],

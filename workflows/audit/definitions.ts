@@ -1,6 +1,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { AuditWitnessState, WitnessedCheckpoint } from './types.ts';
 
+/** The workflow type name clients start (not imported, so clients stay free of workflow code). */
+export const AUDIT_WITNESS_WORKFLOW_TYPE = 'auditWitnessWorkflow';
+
 /** One witness per installation, i.e. per task queue (tests run several stacks on one namespace). */
 export function auditWitnessWorkflowId(taskQueue: string): string {
   return `ecoc-audit-witness-${taskQueue}`;
