@@ -166,13 +166,19 @@ export function createDeliveryActivities({ db, channel, client, config, logger }
 
     /** Tells the destination the vehicle's eCoC is withdrawn (a NAP deletes by VIN; an SFTP partner is not notified). */
     async withdrawAtDestination(input: { certificateId: string; vin: string; destination: string; reason: string; audit: AuditEntry[] }): Promise<{ reference: string }> {
+      const iviReferenceId = `withdrawal:${input.certificateId}`;
+      // Withdrawn there already (a retry after a later destination failed): not asked twice.
+      const done = await db.deliveryReceipt.findFirst({ where: { iviReferenceId, destination: input.destination } });
+      if (done) {
+        await writeAuditEntries(db, input.audit);
+        return { reference: done.reference };
+      }
       const target = await channel(input.destination).catch(rethrowClassified);
       const outcome = await target.withdraw(input.vin, input.reason).catch(rethrowClassified);
       if (outcome.status === 'rejected') nonRetryable(new DestinationRejectedError(`${input.destination} refused the withdrawal: ${outcome.code}: ${outcome.message}`));
       let reference: string;
       if (outcome.status === 'withdrawn') {
         const { receipt } = outcome;
-        const iviReferenceId = `withdrawal:${input.certificateId}`;
         const stored = await db.deliveryReceipt.upsert({
           where: { iviReferenceId_destination_kind: { iviReferenceId, destination: input.destination, kind: receipt.kind } },
           create: {
