@@ -3,7 +3,7 @@ import { composeCertificateData, type ComposedCertificateData, type ValueSource 
 import type { Database } from '../platform/database/prisma.ts';
 import type { CocDataGroupValues, IviHeader } from '../schemas/ivi/index.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
-import { loadDataVersion, type DataVersion } from './store.ts';
+import { loadDataVersion, recordDelivery, type DataVersion } from './store.ts';
 
 export interface CertificateData extends ComposedCertificateData {
   dataVersion: DataVersion;
@@ -34,14 +34,7 @@ export async function loadCertificateData(db: Database, certificateId: string, v
   });
   const typeApprovalValues = approved?.values;
   // A correction version carries the record of the delivery before it: credit that delivery.
-  const delivery =
-    dataVersion.source === 'correction'
-      ? await db.certificateDataVersion.findFirst({
-          where: { certificateId, version: { lt: version }, source: { not: 'correction' } },
-          orderBy: { version: 'desc' },
-          select: { source: true, submittedBy: true },
-        })
-      : dataVersion;
+  const delivery = await recordDelivery(db, certificateId, dataVersion);
   const source: ValueSource = delivery?.source === 'erp' || delivery?.source === 'vecto' ? delivery.source : 'api';
   const composed = composeCertificateData({
     typeApprovalValues: typeApprovalValues ?? {},

@@ -88,17 +88,26 @@ async function lockCertificate(tx: Tx, certificateId: string): Promise<{ manufac
   return row;
 }
 
+/**
+ * The delivery whose record a version carries: the version itself, or for a correction version
+ * the last delivery before it (corrections copy its record). Credited as the record's source.
+ */
+export async function recordDelivery<V extends { version: number; source: string; submittedBy: string }>(
+  db: Tx | Database,
+  certificateId: string,
+  version: V,
+): Promise<Pick<V, 'source' | 'submittedBy'> | null> {
+  if (version.source !== 'correction') return version;
+  return db.certificateDataVersion.findFirst({
+    where: { certificateId, version: { lt: version.version }, source: { not: 'correction' } },
+    orderBy: { version: 'desc' },
+    select: { source: true, submittedBy: true },
+  });
+}
+
 /** Everyone who authored a value of a version: who delivered its record, and each correction's author. */
-async function authorsOf(tx: Tx, certificateId: string, version: { version: number; source: string; submittedBy: string }, corrections: Correction[]): Promise<string[]> {
-  // A correction version carries the record of the delivery before it.
-  const delivery =
-    version.source === 'correction'
-      ? await tx.certificateDataVersion.findFirst({
-          where: { certificateId, version: { lt: version.version }, source: { not: 'correction' } },
-          orderBy: { version: 'desc' },
-          select: { submittedBy: true },
-        })
-      : version;
+async function authorsOf(db: Tx | Database, certificateId: string, version: { version: number; source: string; submittedBy: string }, corrections: Correction[]): Promise<string[]> {
+  const delivery = await recordDelivery(db, certificateId, version);
   return [...new Set([delivery?.submittedBy ?? version.submittedBy, ...corrections.map((correction) => correction.by)])];
 }
 
@@ -157,7 +166,7 @@ export async function storeCorrections(
 export async function authorsOfVersion(db: Database, certificateId: string, version: number): Promise<string[]> {
   const row = await db.certificateDataVersion.findUnique({ where: { certificateId_version: { certificateId, version } }, select: { version: true, source: true, submittedBy: true, corrections: true } });
   if (!row) throw new UnknownCertificateError(`certificate ${certificateId} has no data version ${version}`);
-  return db.$transaction((tx) => authorsOf(tx, certificateId, row, (row.corrections ?? []) as unknown as Correction[]));
+  return authorsOf(db, certificateId, row, (row.corrections ?? []) as unknown as Correction[]);
 }
 
 /**
