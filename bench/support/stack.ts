@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
-import { applyMigrations } from '../../platform/database/migrate.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
+import { prepareDatabase } from '../../platform/database/roles.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { freePort } from '../../platform/ports.ts';
 import { workerProbe } from '../../platform/readiness.ts';
@@ -46,7 +46,8 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
     readyTimeoutMs: 120_000,
   });
   const postgres = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), port: await freePort(), database: 'ecoc', logger });
-  await applyMigrations(postgres.url);
+  // As in production: migrated by the schema owner, used by the app role that owns nothing.
+  await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
   const pki = createTestPki();
   const nap = await startNapSimulatorProcess(pki, join(dir, 'nap-state'));
   const destinationsFile = join(dir, 'destinations.json');
