@@ -9,7 +9,7 @@ import globals from 'globals';
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`, `${name}/*`, `node:${name}/*`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', '.generated/**', 'test-output/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.generated/**', 'test-output/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/*.js'], languageOptions: { globals: { ...globals.node } } },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { certificateStatuses } from '../schemas/certificate.ts';
@@ -65,4 +65,21 @@ export async function buildConsole(): Promise<ConsoleBundle> {
   const template = await readFile(here('./index.html'), 'utf8');
   const page = template.replace('{{script}}', named('main', '.js')).replace('{{stylesheet}}', named('console', '.css'));
   return { index: asset(Buffer.from(page), contentTypes['.html']!), assets };
+}
+
+/** `npm run build`: the console as files (index.html, assets/), which a production API serves instead of building. */
+export async function writeConsoleBundle(bundle: ConsoleBundle, dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'assets'), { recursive: true });
+  await writeFile(join(dir, 'index.html'), bundle.index.body);
+  for (const [name, file] of bundle.assets) await writeFile(join(dir, 'assets', name), file.body);
+}
+
+/** The console written by writeConsoleBundle. */
+export async function readConsoleBundle(dir: string): Promise<ConsoleBundle> {
+  const assets = new Map<string, ConsoleAsset>();
+  for (const name of await readdir(join(dir, 'assets'))) {
+    assets.set(name, asset(await readFile(join(dir, 'assets', name)), contentTypes[extname(name)] ?? 'application/octet-stream'));
+  }
+  return { index: asset(await readFile(join(dir, 'index.html')), contentTypes['.html']!), assets };
 }

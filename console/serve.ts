@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Router, type Response } from 'express';
 import type { Logger } from '../platform/logger.ts';
-import { buildConsole, type ConsoleAsset, type ConsoleBundle } from './build.ts';
+import { buildConsole, readConsoleBundle, type ConsoleAsset, type ConsoleBundle } from './build.ts';
 
 /**
  * The console's own policy, replacing the API's `default-src 'none'` on its pages: scripts,
@@ -23,6 +25,17 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** One build per process: the sources do not change while it runs (tests create many apps). */
 let built: Promise<ConsoleBundle> | undefined;
 
+/** Where `npm run build` writes the console (platform/build.ts). */
+export const PREBUILT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console/', import.meta.url));
+
+/**
+ * In production (NODE_ENV=production, as the image sets it) the console `npm run build` wrote;
+ * elsewhere, and when there is none, built from the sources now, so development never serves a stale dist/.
+ */
+function loadConsole(): Promise<ConsoleBundle> {
+  return process.env.NODE_ENV === 'production' && existsSync(PREBUILT_CONSOLE_DIR) ? readConsoleBundle(PREBUILT_CONSOLE_DIR) : buildConsole();
+}
+
 function send(res: Response, file: ConsoleAsset, cacheControl: string): void {
   res.setHeader('Content-Security-Policy', CONSOLE_CSP);
   res.setHeader('Cache-Control', cacheControl);
@@ -36,7 +49,7 @@ function send(res: Response, file: ConsoleAsset, cacheControl: string): void {
  */
 export function consoleRouter(logger: Logger): Router {
   if (!built) {
-    built = buildConsole();
+    built = loadConsole();
     built.then(
       (result) => logger.debug({ assets: [...result.assets.keys()], bytes: [...result.assets.values()].reduce((sum, file) => sum + file.body.length, 0) }, 'console built'),
       (error: unknown) => logger.error({ err: error }, 'the web console could not be built; /console/ answers 500'),

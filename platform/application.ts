@@ -22,7 +22,8 @@ import { reviewPolicy } from './review-policy.ts';
 import { connectTemporalClient, temporalConnectionOptions } from './temporal/connection.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
 import { startWorker, type RunningWorker } from './temporal/worker.ts';
-import { instrumentActivities, startWorkerOps, workerMetricsRegistry, workerPollingProbe, type WorkerOps } from './worker-ops.ts';
+import { startTelemetry } from './telemetry.ts';
+import { instrumentActivities, recordWorkerBuild, startWorkerOps, workerMetricsRegistry, workerPollingProbe, type WorkerOps } from './worker-ops.ts';
 
 export interface ApplicationRoles {
   worker: boolean;
@@ -51,11 +52,13 @@ export async function startApplication(
 ): Promise<Application> {
   // The audit MAC key: every record this process writes carries its MAC; verification needs it too.
   useAuditKeyring(loadAuditKeyring(config, logger.child({ component: 'audit' })));
+  // Before any client or worker exists: they take their tracing interceptors from it.
+  const tracing = startTelemetry(config, logger, roles.worker && roles.api ? 'ecoc-hub' : roles.worker ? 'ecoc-worker' : 'ecoc-api');
   const db = createDatabase(servers.databaseUrl);
   // Your own server: TLS / API key from the config; the embedded one: plain, at its address.
   const temporal = temporalConnectionOptions(config, servers.temporalAddress);
   const connection = await connectTemporalClient(temporal);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: tracing.clientInterceptors } });
   const probeConnection = Connection.lazy({ ...temporal, interceptors: [] });
   let worker: RunningWorker | undefined;
   let workerOps: WorkerOps | undefined;
@@ -71,6 +74,7 @@ export async function startApplication(
     await probeConnection.close();
     await connection.close();
     await db.$disconnect();
+    await tracing.shutdown();
   };
   try {
     if (roles.worker) {
@@ -100,8 +104,11 @@ export async function startApplication(
         taskQueue: config.ECOC_TASK_QUEUE,
         activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics),
         logger: logger.child({ component: 'worker' }),
+        workflowBundlePath: config.ECOC_WORKFLOW_BUNDLE,
+        shutdownGraceMs: config.ECOC_WORKER_SHUTDOWN_GRACE,
       });
-      logger.info({ taskQueue: config.ECOC_TASK_QUEUE }, 'worker polling');
+      recordWorkerBuild(workerMetrics, worker.buildId);
+      logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId }, 'worker polling');
       await startAuditWitness(client, config, logger.child({ component: 'audit' }));
       await startInboxPoller(client, config, logger.child({ component: 'inbox' }));
     }

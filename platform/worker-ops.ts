@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Connection } from '@temporalio/client';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { temporalSdkMetrics } from '../api/metrics/temporal.ts';
 import type { Logger } from './logger.ts';
 import { assertPortsFree } from './ports.ts';
@@ -24,6 +24,11 @@ export function workerMetricsRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** `ecoc_worker_build_info{build_id}` = 1: which workflow bundle this worker runs (its sha256), so a rollout is visible. */
+export function recordWorkerBuild(registry: Registry, buildId: string): void {
+  new Gauge({ name: 'ecoc_worker_build_info', help: 'The workflow bundle this worker runs: build_id is its sha256 (first 24 hex digits)', labelNames: ['build_id'] as const, registers: [registry] }).set({ build_id: buildId }, 1);
 }
 
 /**
