@@ -138,7 +138,7 @@ function scopeSql(principal: Principal, column: Prisma.Sql): Prisma.Sql {
   return seesAllManufacturers(principal) ? Prisma.sql`TRUE` : Prisma.sql`${column} = ANY(${principal.manufacturers})`;
 }
 
-function queueFilter(queue: Queue, principal: Principal): Prisma.CertificateWhereInput {
+export function queueFilter(queue: Queue, principal: Principal): Prisma.CertificateWhereInput {
   switch (queue) {
     case 'my-reviews':
       // The subject is normalised (auth/principal.ts); an owner typed in by hand may differ in case.

@@ -1,5 +1,5 @@
 import type { Prisma } from '../../../.generated/prisma/client.ts';
-import { canSeeManufacturer, seesAllManufacturers } from '../../../auth/principal.ts';
+import { canSeeManufacturer, seesAllManufacturers, type Principal } from '../../../auth/principal.ts';
 import { loadCertificateData } from '../../../certificates/certificate-data.ts';
 import {
   certificateDetailSchema,
@@ -10,14 +10,36 @@ import {
   type findingSchema,
 } from '../../../schemas/api/certificates.ts';
 import { certificateParamsSchema } from '../../../schemas/api/common.ts';
+import { certificateExportColumns, certificateExportQuerySchema, type CertificateExportQuery } from '../../../schemas/api/exports.ts';
 import type { z } from '../../../schemas/api/openapi-zod.ts';
 import type { CertificateState } from '../../../schemas/certificate.ts';
 import { statusQuery } from '../../../workflows/certificate/definitions.ts';
 import type { RouteModule } from '../../context.ts';
+import { streamCsv } from '../../csv.ts';
 import { notFound, refusalProblem } from '../../problem.ts';
 import { auditApiAction } from '../../request-context.ts';
+import { queueFilter } from '../console.ts';
 import { visibleCertificate } from './access.ts';
 import { certificateView, summary } from './view.ts';
+
+const EXPORT_PAGE = 1_000;
+
+/** The list's filters (and a console work queue) on the status projection, within the caller's manufacturers: list and CSV export. */
+function certificateFilter(query: CertificateExportQuery, principal: Principal): Prisma.CertificateWhereInput {
+  return {
+    AND: [
+      seesAllManufacturers(principal) ? {} : { manufacturerId: { in: principal.manufacturers } },
+      query.queue ? queueFilter(query.queue, principal) : {},
+      query.manufacturerId ? { manufacturerId: query.manufacturerId } : {},
+      query.status ? { status: { in: query.status } } : {},
+      query.vin ? { vin: query.vin } : {},
+      query.typeApprovalNumber ? { typeApprovalNumber: query.typeApprovalNumber } : {},
+      query.destination ? { destination: query.destination } : {},
+      query.owner ? { owner: query.owner } : {},
+      query.batchId ? { batchId: query.batchId } : {},
+    ],
+  };
+}
 
 /** Reading certificates: lists from the projection table, details from the live workflow + the database. */
 export const certificateReadRoutes: RouteModule = (table, { db, client }) => {
@@ -40,23 +62,39 @@ export const certificateReadRoutes: RouteModule = (table, { db, client }) => {
     query: certificateListQuerySchema,
     responses: { 200: { description: 'One page', schema: certificatePageSchema } },
     async handler({ res, query, principal }) {
-      const manufacturers = seesAllManufacturers(principal) ? undefined : principal.manufacturers;
-      const where: Prisma.CertificateWhereInput = {
-        AND: [
-          manufacturers ? { manufacturerId: { in: manufacturers } } : {},
-          query.manufacturerId ? { manufacturerId: query.manufacturerId } : {},
-          query.status ? { status: { in: query.status } } : {},
-          query.vin ? { vin: query.vin } : {},
-          query.typeApprovalNumber ? { typeApprovalNumber: query.typeApprovalNumber } : {},
-          query.destination ? { destination: query.destination } : {},
-          query.owner ? { owner: query.owner } : {},
-          query.batchId ? { batchId: query.batchId } : {},
-          query.after ? { id: { gt: query.after } } : {},
-        ],
-      };
+      const where: Prisma.CertificateWhereInput = { AND: [certificateFilter(query, principal), query.after ? { id: { gt: query.after } } : {}] };
       const rows = await db.certificate.findMany({ where, orderBy: { id: 'asc' }, take: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       res.json(certificatePageSchema.parse({ items: page.map(summary), nextCursor: rows.length > query.limit ? page.at(-1)!.id : null }));
+    },
+  });
+
+  // Before `/:certificateId`, which would otherwise take `export.csv` for an id.
+  table.add({
+    method: 'get',
+    path: '/api/v1/certificates/export.csv',
+    operationId: 'exportCertificatesCsv',
+    summary: 'Export the certificates matching the list’s filters (or a console work queue) as CSV',
+    description:
+      'Every match, ordered by id, streamed; the columns are the list’s summary fields. Only the caller’s manufacturers are exported. Cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) are prefixed with `\'`. The export is recorded in the audit trail.',
+    tag: 'certificates',
+    access: 'certificates.view',
+    query: certificateExportQuerySchema,
+    streaming: true,
+    responses: { 200: { description: 'CSV with a header line', contentType: 'text/csv' } },
+    async handler({ req, res, query, principal }) {
+      const filter = certificateFilter(query, principal);
+      await auditApiAction(db, req, 'certificates_export', null, { filter: query });
+      async function* pages() {
+        let after: string | undefined;
+        for (;;) {
+          const rows = await db.certificate.findMany({ where: { AND: [filter, after ? { id: { gt: after } } : {}] }, orderBy: { id: 'asc' }, take: EXPORT_PAGE });
+          if (rows.length === 0) return;
+          yield rows;
+          after = rows.at(-1)!.id;
+        }
+      }
+      await streamCsv(req, res, { fileName: 'certificates.csv', columns: certificateExportColumns, pages: pages(), row: summary });
     },
   });
 
