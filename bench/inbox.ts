@@ -7,9 +7,10 @@ import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createActivities } from '../activities/index.ts';
+import { configuredDestinationIds } from '../connectors/delivery/destinations.ts';
 import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
 import { processErpStream } from '../inbox/process-stream.ts';
-import { createTypeApprovalRepository } from '../ivi/type-approvals/repository.ts';
+import { storePublishedApproval } from '../test/support/type-approvals.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createChannelRegistry } from '../platform/delivery-channels.ts';
 import { reviewPolicy } from '../platform/review-policy.ts';
@@ -35,7 +36,7 @@ try {
     activities: createActivities({ db: stack.db, logger: stack.logger, config, signer, channel: channels.channel, client: stack.client }),
     logger: stack.logger,
   });
-  await createTypeApprovalRepository(stack.db).upsert(specimenApproval());
+  await storePublishedApproval(stack.db, specimenApproval());
 
   const file = join(stack.dir, 'bench.csv');
   const vin = (i: number) => `WVWBENCH${String(i).padStart(9, '0')}`;
@@ -50,7 +51,7 @@ try {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const started = performance.now();
   const result = await processErpStream(input, {
-    ingest: { db: stack.db, client: stack.client, taskQueue, review: reviewPolicy(config) },
+    ingest: { db: stack.db, client: stack.client, taskQueue, review: reviewPolicy(config), destinations: await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE) },
     mapping: erpMappingSchema.parse(acmeMapping),
     fileName: 'bench.csv',
     actor: { id: 'bench', roles: ['integrator'] },

@@ -1,4 +1,4 @@
-import { createTypeApprovalRepository } from '../ivi/type-approvals/repository.ts';
+import { createTypeApprovalRepository, type ApprovedVersionValues } from '../ivi/type-approvals/repository.ts';
 import { composeCertificateData, type ComposedCertificateData, type ValueSource } from '../ivi/compose.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { CocDataGroupValues, IviHeader } from '../schemas/ivi/index.ts';
@@ -9,6 +9,8 @@ export interface CertificateData extends ComposedCertificateData {
   dataVersion: DataVersion;
   /** False when the type approval is not in the master data (values then come from the vehicle alone). */
   typeApprovalKnown: boolean;
+  /** The master-data revision the approved values come from. */
+  typeApproval: ApprovedVersionValues['revision'] & { typeApprovalId: string } | null;
 }
 
 /** The vehicle's identity fields always come from the record itself. */
@@ -26,22 +28,26 @@ function vehicleValues(record: VehicleRecord): CocDataGroupValues {
 export async function loadCertificateData(db: Database, certificateId: string, version: number): Promise<CertificateData> {
   const dataVersion = await loadDataVersion(db, certificateId, version);
   const { record } = dataVersion;
-  const approved = await createTypeApprovalRepository(db).findVersionValues({
-    manufacturerId: record.manufacturerId,
-    number: record.typeApprovalNumber,
-    variant: record.variant,
-    version: record.version,
-  });
+  // The revision recorded with the version: later revisions change a certificate only as a new version.
+  const approved = dataVersion.typeApprovalRevisionId
+    ? await createTypeApprovalRepository(db).revisionVersionValues(dataVersion.typeApprovalRevisionId, record.variant, record.version)
+    : null;
   const typeApprovalValues = approved?.values;
   // A correction version carries the record of the delivery before it: credit that delivery.
   const delivery = await recordDelivery(db, certificateId, dataVersion);
   const source: ValueSource = delivery?.source === 'erp' || delivery?.source === 'vecto' ? delivery.source : 'api';
   const composed = composeCertificateData({
     typeApprovalValues: typeApprovalValues ?? {},
+    typeApprovalRevisionId: approved?.revision.id,
     vehicleValues: { source, values: vehicleValues(record), by: delivery?.submittedBy ?? dataVersion.submittedBy },
     corrections: dataVersion.corrections,
   });
-  return { ...composed, dataVersion, typeApprovalKnown: typeApprovalValues !== undefined };
+  return {
+    ...composed,
+    dataVersion,
+    typeApprovalKnown: typeApprovalValues !== undefined,
+    typeApproval: approved ? { typeApprovalId: approved.typeApprovalId, ...approved.revision } : null,
+  };
 }
 
 /** `e6*2018/858*00264*01` → `e6`: the Member State that routes the message to its NAP. */

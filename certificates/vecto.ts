@@ -78,12 +78,10 @@ export async function importVectoForCertificate(db: Database, request: ImportVec
 
   const latest = await db.certificateDataVersion.findFirstOrThrow({ where: { certificateId }, orderBy: { version: 'desc' } });
   const record = latest.record as unknown as VehicleRecord;
-  const approved = await createTypeApprovalRepository(db).findVersionValues({
-    manufacturerId: certificate.manufacturerId,
-    number: record.typeApprovalNumber,
-    variant: record.variant,
-    version: record.version,
-  });
+  // Cross-checked against the revision the certificate's data is composed from.
+  const approved = latest.typeApprovalRevisionId
+    ? await createTypeApprovalRepository(db).revisionVersionValues(latest.typeApprovalRevisionId, record.variant, record.version)
+    : null;
   const result = importVecto(
     { cif: request.cif, mrf: request.mrf },
     { ...(approved ? { typeApproval: typeApprovalValues(approved) } : {}), ...(request.vocational !== undefined ? { vocational: request.vocational } : {}), ...(request.maxBytes ? { maxBytes: request.maxBytes } : {}) },

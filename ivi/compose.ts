@@ -16,6 +16,8 @@ export interface Provenance {
   source: ValueSource;
   by?: string;
   at?: string;
+  /** For `type_approval`: the revision of the master data the value comes from. */
+  revisionId?: string;
 }
 
 export interface VehicleValues {
@@ -40,6 +42,8 @@ export type Correction = z.infer<typeof correctionSchema>;
 
 export interface ComposeInput {
   typeApprovalValues: CocDataGroupValues;
+  /** The master-data revision the approved values come from, credited in their provenance. */
+  typeApprovalRevisionId?: string | undefined;
   vehicleValues: VehicleValues | readonly VehicleValues[];
   corrections?: readonly Correction[];
 }
@@ -127,7 +131,8 @@ function applyCorrection(values: Json, correction: Correction, provenance: Recor
 export function composeCertificateData(input: ComposeInput): ComposedCertificateData {
   const values: Json = {};
   const provenance: Record<string, Provenance> = {};
-  overlay(values, input.typeApprovalValues as Json, ROOT, { source: 'type_approval' }, provenance);
+  const approved: Provenance = { source: 'type_approval', ...(input.typeApprovalRevisionId ? { revisionId: input.typeApprovalRevisionId } : {}) };
+  overlay(values, input.typeApprovalValues as Json, ROOT, approved, provenance);
   const layers = Array.isArray(input.vehicleValues) ? input.vehicleValues : [input.vehicleValues as VehicleValues];
   for (const layer of layers) {
     const origin: Provenance = { source: layer.source, ...(layer.by ? { by: layer.by } : {}), ...(layer.at ? { at: layer.at } : {}) };

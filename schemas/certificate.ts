@@ -51,7 +51,7 @@ export const reviewPolicySchema = z.object({
 });
 export type ReviewPolicy = z.infer<typeof reviewPolicySchema>;
 
-export const dataSources = ['erp', 'api', 'vecto', 'correction'] as const;
+export const dataSources = ['erp', 'api', 'vecto', 'correction', 'type_approval'] as const;
 export type DataSource = (typeof dataSources)[number];
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTypeApprovalRepository } from '../../ivi/type-approvals/repository.ts';
+import { storePublishedApproval } from '../support/type-approvals.ts';
 import type { ErpReport } from '../../schemas/erp/report.ts';
 import { certificateWorkflowId } from '../../workflows/certificate/definitions.ts';
 import { nextVin, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
@@ -21,7 +21,7 @@ describe('ecoc ingest', { timeout: 300_000 }, () => {
 
   beforeAll(async () => {
     h = await startLifecycleHarness();
-    await createTypeApprovalRepository(h.db).upsert(specimenApproval());
+    await storePublishedApproval(h.db, specimenApproval());
     dir = mkdtempSync(join(tmpdir(), 'ecoc-ingest-cli-'));
     writeFileSync(join(dir, 'mappings.json'), JSON.stringify([acmeMapping]));
     env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl, ECOC_TASK_QUEUE: h.taskQueue, ECOC_ERP_MAPPINGS_FILE: join(dir, 'mappings.json'), ECOC_LOG_LEVEL: 'warn' };

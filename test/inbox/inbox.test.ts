@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestInboxPoll, inboxPoller, startInboxPoller } from '../../inbox/poller.ts';
-import { createTypeApprovalRepository } from '../../ivi/type-approvals/repository.ts';
+import { storePublishedApproval } from '../support/type-approvals.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { waitFor } from '../../platform/wait.ts';
 import { certificateWorkflowId } from '../../workflows/certificate/definitions.ts';
@@ -45,7 +45,7 @@ describe('ERP inbox over SFTP', { timeout: 300_000 }, () => {
         ECOC_INBOX_POLL_INTERVAL: '2s',
       },
     });
-    await createTypeApprovalRepository(h.db).upsert(specimenApproval());
+    await storePublishedApproval(h.db, specimenApproval());
     await startInboxPoller(h.client, h.config, createLogger('warn'));
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertificateData } from '../../certificates/certificate-data.ts';
 import { RefusedError } from '../../auth/permissions.ts';
 import { confirmVectoProposals, importVectoForCertificate } from '../../certificates/vecto.ts';
-import { createTypeApprovalRepository } from '../../ivi/type-approvals/repository.ts';
+import { storePublishedApproval } from '../support/type-approvals.ts';
 import { statusQuery } from '../../workflows/certificate/definitions.ts';
 import { actors, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 import { specimenApproval } from '../inbox/support.ts';
@@ -29,7 +29,7 @@ describe('VECTO proposals for a certificate', { timeout: 300_000 }, () => {
   let h: LifecycleHarness;
   beforeAll(async () => {
     h = await startLifecycleHarness();
-    await createTypeApprovalRepository(h.db).upsert(specimenApproval());
+    await storePublishedApproval(h.db, specimenApproval());
   });
   afterAll(async () => {
     await h?.stop();
