@@ -1,4 +1,5 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
+import { configuredDestinationIds } from '../connectors/delivery/destinations.ts';
 import { withSftpSession } from '../connectors/sftp/client.ts';
 import { listInboxFiles, processInboxFile } from '../inbox/files.ts';
 import { loadErpMappings } from '../inbox/mappings.ts';
@@ -40,6 +41,7 @@ export function createInboxActivities({ db, logger, config, client }: Pick<Activ
     async processInboxFile(input: { file: InboxFileRef }): Promise<InboxFileOutcome> {
       const inbox = settings();
       const mappings = await loadErpMappings(inbox.mappingsFile);
+      const destinations = await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE);
       const pollerId = activityInfo().workflowExecution?.workflowId;
       const poller = pollerId ? client.workflow.getHandle(pollerId) : undefined;
       let signalledAt = 0;
@@ -60,7 +62,7 @@ export function createInboxActivities({ db, logger, config, client }: Pick<Activ
             db,
             session,
             mappings,
-            ingest: { db, client, taskQueue: config.ECOC_TASK_QUEUE, review: reviewPolicy(config) },
+            ingest: { db, client, taskQueue: config.ECOC_TASK_QUEUE, review: reviewPolicy(config), destinations },
             actor: INBOX_ACTOR,
             logger: log,
             onProgress,

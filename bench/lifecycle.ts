@@ -99,7 +99,7 @@ async function stageTimes(stack: BenchStack, ids: string[]): Promise<Record<stri
 async function endToEnd(stack: BenchStack, count: number, concurrency: number): Promise<Omit<LifecycleBenchResult, 'inProcess' | 'ratio' | 'parked'>> {
   const taskQueue = `bench-e2e-${Date.now()}`;
   const worker = await startWorkerProcess(stack, taskQueue);
-  const context = { db: stack.db, client: stack.client, taskQueue, review };
+  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [] };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
   const approved = new Set<string>();
@@ -186,7 +186,7 @@ async function parkedInReview(stack: BenchStack, count: number, concurrency: num
   const worker = await startWorkerProcess(stack, taskQueue);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.child.pid!))), 500);
-  const context = { db: stack.db, client: stack.client, taskQueue, review };
+  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [] };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
   const started = Date.now();

@@ -99,7 +99,7 @@ export async function runReleaseBench(options: ReleaseBenchOptions = {}): Promis
 
 /** Ingests `count` vehicles and approves each as it reaches review; returns when all are awaiting release. */
 async function seed(stack: BenchStack, taskQueue: string, count: number, concurrency: number): Promise<string[]> {
-  const context = { db: stack.db, client: stack.client, taskQueue, review };
+  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [DESTINATION] };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
   const approved = new Set<string>();

@@ -1,4 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { RefusedError } from '../auth/permissions.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { VehicleRecord } from '../schemas/vehicle-record.ts';
 import { CERTIFICATE_WORKFLOW_TYPE, certificateWorkflowId, submitDataUpdate } from '../workflows/certificate/definitions.ts';
@@ -10,6 +11,8 @@ export interface IngestContext {
   client: Client;
   taskQueue: string;
   review: ReviewPolicy;
+  /** Ids of the configured delivery destinations: a record naming another one is refused. */
+  destinations: readonly string[];
 }
 
 export interface IngestResult {
@@ -32,6 +35,7 @@ export async function ingestVehicle(
   actor: Actor,
   source: DataVersionRef['source'],
 ): Promise<IngestResult> {
+  assertDestinationConfigured(record.destination, context.destinations);
   const certificateId = certificateWorkflowId(record.vin, record.stage);
   const stored = await storeDataVersion(context.db, certificateId, record, { source, submittedBy: actor.id });
   // The routing fields travel with the version, so the workflow follows a changed destination or approval.
@@ -75,4 +79,10 @@ export async function ingestVehicle(
     outcome: stored.unchanged ? 'unchanged' : stored.created ? 'created' : 'corrected',
     status: state.status,
   };
+}
+
+/** A destination nobody configured would only fail at delivery: refused now, naming the ones that exist. */
+function assertDestinationConfigured(destination: string | undefined, configured: readonly string[]): void {
+  if (destination === undefined || configured.includes(destination)) return;
+  throw new RefusedError('invalid', `destination "${destination}" is not configured; configured: ${configured.length > 0 ? configured.join(', ') : 'none (set ECOC_DESTINATIONS_FILE)'}`);
 }

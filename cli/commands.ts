@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.ts';
 import { ensureSearchAttributes, startInfrastructure } from '../platform/infrastructure.ts';
 import { startApplication } from '../platform/application.ts';
+import { EMBEDDED_ARCHIVE_ID, EMBEDDED_NAP_ID } from '../platform/embedded-destinations.ts';
 import { createLogger } from '../platform/logger.ts';
 import { applyMigrations } from '../platform/database/migrate.ts';
 import { ensureAppRoleExists, grantAppRole, prepareDatabase, roleOf } from '../platform/database/roles.ts';
@@ -31,9 +32,12 @@ export function registerRunCommands(program: Command): void {
         ...(config.DATABASE_URL ? [] : [{ port: config.ECOC_POSTGRES_PORT, purpose: 'embedded PostgreSQL (ECOC_POSTGRES_PORT)' }]),
         { port: config.ECOC_API_PORT, host: config.ECOC_API_HOST, purpose: 'API (ECOC_API_PORT)' },
         { port: config.ECOC_WORKER_OPS_PORT, host: config.ECOC_WORKER_OPS_HOST, purpose: 'worker operations (ECOC_WORKER_OPS_PORT)' },
+        ...(config.ECOC_DESTINATIONS_FILE ? [] : [{ port: config.ECOC_NAP_SIMULATOR_PORT, purpose: 'embedded NAP simulator (ECOC_NAP_SIMULATOR_PORT)' }]),
       ]);
       const infrastructure = await startInfrastructure(config, logger);
-      const application = await startApplication(config, infrastructure, logger, { worker: true, api: true }).catch(async (error: unknown) => {
+      // The embedded destinations come as a destinations file: the rest of the stack reads it as a configured one.
+      const stackConfig = { ...config, ECOC_DESTINATIONS_FILE: infrastructure.destinationsFile };
+      const application = await startApplication(stackConfig, infrastructure, logger, { worker: true, api: true }).catch(async (error: unknown) => {
         await infrastructure.stop();
         throw error;
       });
@@ -42,7 +46,12 @@ export function registerRunCommands(program: Command): void {
         await infrastructure.stop();
       }, logger);
       logger.info(
-        { api: application.api?.url, temporalUi: infrastructure.temporalUiUrl ?? 'external server', temporal: infrastructure.temporalAddress },
+        {
+          api: application.api?.url,
+          temporalUi: infrastructure.temporalUiUrl ?? 'external server',
+          temporal: infrastructure.temporalAddress,
+          destinations: config.ECOC_DESTINATIONS_FILE ? `configured (${config.ECOC_DESTINATIONS_FILE})` : `embedded: ${EMBEDDED_NAP_ID} (NAP simulator, not a real NAP), ${EMBEDDED_ARCHIVE_ID} (folder)`,
+        },
         'ecoc-hub is running (Ctrl-C stops everything)',
       );
     });

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import { configuredDestinationIds } from '../connectors/delivery/destinations.ts';
 import { reportFileName } from '../connectors/erp/report.ts';
 import { loadErpMappings, mappingFor } from '../inbox/mappings.ts';
 import { inboxPoller, requestInboxPoll } from '../inbox/poller.ts';
@@ -31,7 +32,7 @@ export function registerInboxCommands(program: Command): void {
         try {
           let shown = 0;
           const result = await processErpStream(createReadStream(file), {
-            ingest: { db, client, taskQueue: config.ECOC_TASK_QUEUE, review: reviewPolicy(config) },
+            ingest: { db, client, taskQueue: config.ECOC_TASK_QUEUE, review: reviewPolicy(config), destinations: await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE) },
             mapping,
             fileName: basename(file),
             actor: { id: options.actor, roles: ['integrator'] },

@@ -17,7 +17,7 @@ import { createDatabase, type Database } from './database/prisma.ts';
 import { createChannelRegistry, type ChannelRegistry } from './delivery-channels.ts';
 import type { Logger } from './logger.ts';
 import { freePort } from './ports.ts';
-import { databaseProbe, temporalProbe } from './readiness.ts';
+import { databaseProbe, temporalProbe, type ReadinessProbe } from './readiness.ts';
 import { reviewPolicy } from './review-policy.ts';
 import { connectTemporalClient, temporalConnectionOptions } from './temporal/connection.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
@@ -46,7 +46,8 @@ export { reviewPolicy };
 /** The app's own processes (worker and/or API) on top of running Temporal and PostgreSQL. */
 export async function startApplication(
   config: Config,
-  servers: { temporalAddress: string; databaseUrl: string },
+  /** `readinessProbes`: embedded parts the API reports on besides its own checks (the NAP simulator). */
+  servers: { temporalAddress: string; databaseUrl: string; readinessProbes?: Record<string, ReadinessProbe> | undefined },
   logger: Logger,
   roles: ApplicationRoles,
 ): Promise<Application> {
@@ -128,6 +129,7 @@ export async function startApplication(
         config,
         logger: logger.child({ component: 'api' }),
         readinessProbes: {
+          ...servers.readinessProbes,
           temporal: temporalProbe(probeConnection),
           database: databaseProbe(db),
           worker: workerPresence(probeConnection, config.TEMPORAL_NAMESPACE, config.ECOC_TASK_QUEUE, metrics),

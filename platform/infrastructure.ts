@@ -2,7 +2,9 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../schemas/config/index.ts';
 import { startEmbeddedPostgres } from './database/embedded-postgres.ts';
 import { prepareDatabase } from './database/roles.ts';
+import { startEmbeddedDestinations } from './embedded-destinations.ts';
 import type { Logger } from './logger.ts';
+import { advisory, type ReadinessProbe } from './readiness.ts';
 import { resolveTemporalCli } from './temporal/cli-binary.ts';
 import { connectTemporalClient, describeTemporalConnection, temporalConnectionOptions } from './temporal/connection.ts';
 import { startDevServer } from './temporal/dev-server.ts';
@@ -13,6 +15,10 @@ export interface Infrastructure {
   temporalUiUrl?: string | undefined;
   /** The app's connection (a role that owns nothing); the owner's is used only for migrations here. */
   databaseUrl: string;
+  /** The destinations file the stack delivers by: ECOC_DESTINATIONS_FILE, or the embedded destinations' own. */
+  destinationsFile?: string | undefined;
+  /** Readiness of embedded parts the API reports on (the NAP simulator). */
+  readinessProbes: Record<string, ReadinessProbe>;
   stop(): Promise<void>;
 }
 
@@ -20,7 +26,8 @@ export interface Infrastructure {
  * The servers the app needs: the configured ones when TEMPORAL_ADDRESS / DATABASE_URL are set,
  * otherwise an embedded Temporal dev server and PostgreSQL persisting under ECOC_DATA_DIR. The
  * database is migrated as its owner (the embedded `ecoc_owner`, or ECOC_DATABASE_OWNER_URL), and
- * the app gets the URL of a role that owns nothing (platform/database/roles.ts).
+ * the app gets the URL of a role that owns nothing (platform/database/roles.ts). Without
+ * ECOC_DESTINATIONS_FILE it also starts the embedded destinations (platform/embedded-destinations.ts).
  */
 export async function startInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
   const dataDir = resolve(config.ECOC_DATA_DIR);
@@ -56,7 +63,17 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
       ownerUrl = postgres.ownerUrl;
     }
     await prepareDatabase({ appUrl: databaseUrl, ownerUrl, logger });
-    return { temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, databaseUrl, stop };
+
+    // No destinations configured: a NAP simulator and an archive folder, so certificates can be delivered.
+    let destinationsFile = config.ECOC_DESTINATIONS_FILE;
+    const readinessProbes: Record<string, ReadinessProbe> = {};
+    if (!destinationsFile) {
+      const embedded = await startEmbeddedDestinations({ dataDir, port: config.ECOC_NAP_SIMULATOR_PORT, logger });
+      stops.push(embedded.stop);
+      destinationsFile = embedded.file;
+      readinessProbes.destinations = advisory(embedded.probe);
+    }
+    return { temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, databaseUrl, destinationsFile, readinessProbes, stop };
   } catch (error) {
     await stop();
     throw error;

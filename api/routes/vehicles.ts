@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { canSeeManufacturer, vinNotAcceptedMessage, type Principal } from '../../auth/principal.ts';
 import { ingestVehicle, type IngestContext } from '../../certificates/ingest.ts';
+import { configuredDestinationIds } from '../../connectors/delivery/destinations.ts';
 import { CertificateOwnershipError } from '../../certificates/store.ts';
 import { batchResultSchema, ingestBodySchema, ingestResultSchema, vehicleBatchSchema, vehicleRecordBodySchema, type BatchItemResult } from '../../schemas/api/vehicles.ts';
 import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
@@ -29,7 +30,6 @@ const singleStatus: Record<string, number> = {
 
 /** `POST /api/v1/vehicles`: one VehicleRecord, or `{ records: [...] }` with a result per record. */
 export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, review, config }) => {
-  const ingest: IngestContext = { db, client, taskQueue, review };
   const batchSchema = vehicleBatchSchema(config.ECOC_API_MAX_BATCH);
   table.add({
     method: 'post',
@@ -54,6 +54,7 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
     },
     async handler({ req, res, body, principal }) {
       const actor = requestActor(req);
+      const ingest: IngestContext = { db, client, taskQueue, review, destinations: await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE) };
       const records = 'records' in body ? body.records : [body];
       const results = await ingestInTime(res, records, (raw, index) => ingestOne(ingest, principal, actor, raw, index, req.log), req.log);
       if ('records' in body) {

@@ -3,7 +3,8 @@ import type { TemporarilyUnavailableError } from './errors.ts';
 /**
  * The one interface delivery activities talk to, whatever the destination is: a National Access
  * Point (one SOAP call per message, withdrawal by VIN, receipt at once) or an SFTP partner (one
- * zip package per batch, acknowledged later by a file from the partner). Activities never ask
+ * zip package per batch, acknowledged later by a file from the partner) or a local archive folder
+ * (one file per message, the embedded default). Activities never ask
  * which; the channel for a destination comes from `createDeliveryChannel`.
  *
  * - `rejected` is final: sending the same bytes again cannot succeed (reason code + message).
@@ -31,7 +32,7 @@ export interface DeliveryBatch {
 }
 
 /** Kinds of `delivery_receipt` rows a delivery writes (one per message, destination and kind). */
-export const DELIVERY_RECEIPT_KINDS = ['nap_receipt', 'sftp_package'] as const;
+export const DELIVERY_RECEIPT_KINDS = ['nap_receipt', 'sftp_package', 'archive_file'] as const;
 export type DeliveryReceiptKind = (typeof DELIVERY_RECEIPT_KINDS)[number];
 
 /** What to store about an answer from the destination (a `delivery_receipt` row). */
@@ -60,7 +61,7 @@ export type DeliveryOutcome = { iviReferenceId: string } & (
 );
 
 export type WithdrawalOutcome =
-  | { status: 'withdrawn'; receipt: DestinationReceipt<'nap_withdrawal'> }
+  | { status: 'withdrawn'; receipt: DestinationReceipt<'nap_withdrawal' | 'archive_withdrawal'> }
   /** The destination has no withdrawal (SFTP partners); `reference` says so where a receipt would be. */
   | { status: 'not_notified'; reference: string }
   | Rejection;
@@ -86,7 +87,7 @@ export interface DeliverOptions {
 export interface DeliveryChannel {
   readonly destinationId: string;
   /** For plans and logs only; callers do not branch on it. */
-  readonly kind: 'nap' | 'sftp';
+  readonly kind: 'nap' | 'sftp' | 'archive';
   /** One outcome per message of the batch, in batch order. A correction is the next version of the same VIN. */
   deliver(batch: DeliveryBatch, options?: DeliverOptions): Promise<DeliveryOutcome[]>;
   /** Tells the destination the vehicle's eCoC is withdrawn, where it can be told. */

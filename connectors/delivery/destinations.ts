@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../platform/logger.ts';
 import { destinationsFileSchema, type Destination } from '../../schemas/config/destinations.ts';
+import { createArchiveDeliveryChannel } from './archive-channel.ts';
 import type { DeliveryChannel } from './channel.ts';
 import { PermanentConnectorError } from './errors.ts';
 import { createNapDeliveryChannel } from './nap-channel.ts';
@@ -33,6 +34,23 @@ export async function loadDestinations(file: string | undefined): Promise<Destin
   return parsed.data;
 }
 
+const idsByFile = new Map<string, Promise<string[]>>();
+
+/**
+ * Ids of the configured destinations, for checks that only need to know they exist (ingest): the
+ * file is read once per process, like the worker's channels; a failed read is tried again next time.
+ */
+export function configuredDestinationIds(file: string | undefined): Promise<string[]> {
+  if (file === undefined) return Promise.resolve([]);
+  let ids = idsByFile.get(file);
+  if (!ids) {
+    ids = loadDestinations(file).then((destinations) => destinations.map((destination) => destination.id));
+    ids.catch(() => idsByFile.delete(file));
+    idsByFile.set(file, ids);
+  }
+  return ids;
+}
+
 export interface DeliveryChannelOptions {
   logger: Logger;
   /** Upper bound per call (`ECOC_DELIVERY_TIMEOUT`). */
@@ -50,5 +68,12 @@ export async function createDeliveryChannel(destinations: Destination[], destina
       `unknown delivery destination "${destinationId}"; configured: ${known.length > 0 ? known.join(', ') : 'none (set ECOC_DESTINATIONS_FILE)'}`,
     );
   }
-  return destination.kind === 'nap' ? createNapDeliveryChannel(destination, options) : createSftpDeliveryChannel(destination, options);
+  switch (destination.kind) {
+    case 'nap':
+      return createNapDeliveryChannel(destination, options);
+    case 'sftp':
+      return createSftpDeliveryChannel(destination, options);
+    case 'archive':
+      return createArchiveDeliveryChannel(destination, options);
+  }
 }

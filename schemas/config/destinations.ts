@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './types.ts';
+import { duration, port } from './types.ts';
 
 /**
  * Delivery destinations live in a JSON file (`ECOC_DESTINATIONS_FILE`) rather than in variables:
@@ -10,6 +10,8 @@ export const destinationsConfigSchema = z.object({
   ECOC_DESTINATIONS_FILE: z.string().min(1).optional(),
   /** Upper bound for one delivery call (one NAP request, one SFTP package upload). */
   ECOC_DELIVERY_TIMEOUT: duration.prefault('60s'),
+  /** Port of the NAP simulator `ecoc start` runs when no destinations file is given (0 = a free one). */
+  ECOC_NAP_SIMULATOR_PORT: port.default(7443),
 });
 
 export const destinationId = z
@@ -34,8 +36,13 @@ export const sftpEndpointSchema = z.object({
   connectTimeoutMs: z.number().int().positive().default(10_000),
 });
 
-export const napDestinationSchema = z.object({
+/** What every destination has: its id, and optionally what it is in words (logs, console, readiness). */
+const destinationBase = z.object({
   id: destinationId,
+  description: z.string().min(1).max(200).optional(),
+});
+
+export const napDestinationSchema = destinationBase.extend({
   kind: z.literal('nap'),
   url: z.url({ protocol: /^https$/, error: 'a NAP is only reachable over https' }),
   clientCertFile: z.string().min(1),
@@ -46,12 +53,17 @@ export const napDestinationSchema = z.object({
   soapVersion: z.enum(['1.1', '1.2']).default('1.1'),
 });
 
-export const sftpDestinationSchema = sftpEndpointSchema.extend({
-  id: destinationId,
+export const sftpDestinationSchema = sftpEndpointSchema.extend(destinationBase.shape).extend({
   kind: z.literal('sftp'),
 });
 
-export const destinationSchema = z.discriminatedUnion('kind', [napDestinationSchema, sftpDestinationSchema]);
+/** A folder on this host: each signed message and its receipt become files there (the embedded default). */
+export const archiveDestinationSchema = destinationBase.extend({
+  kind: z.literal('archive'),
+  dir: z.string().min(1),
+});
+
+export const destinationSchema = z.discriminatedUnion('kind', [napDestinationSchema, sftpDestinationSchema, archiveDestinationSchema]);
 
 export const destinationsFileSchema = z
   .array(destinationSchema)
@@ -66,4 +78,5 @@ export const destinationsFileSchema = z
 export type SftpEndpoint = z.infer<typeof sftpEndpointSchema>;
 export type NapDestination = z.infer<typeof napDestinationSchema>;
 export type SftpDestination = z.infer<typeof sftpDestinationSchema>;
+export type ArchiveDestination = z.infer<typeof archiveDestinationSchema>;
 export type Destination = z.infer<typeof destinationSchema>;

@@ -262,7 +262,7 @@ describe('scope in the console and at ingest', () => {
 
     const report = (
       await processErpStream(Readable.from([`${CSV_HEADER}\n${csvRow(vin)}\n`]), {
-        ingest: { db: h.lifecycle.db, client: h.lifecycle.client, taskQueue: h.lifecycle.taskQueue, review: h.lifecycle.review },
+        ingest: { db: h.lifecycle.db, client: h.lifecycle.client, taskQueue: h.lifecycle.taskQueue, review: h.lifecycle.review, destinations: h.lifecycle.destinations },
         mapping: erpMappingSchema.parse({ ...acmeMapping, manufacturerId: 'globex' }),
         fileName: 'globex.csv',
         actor: { id: 'erp-inbox', roles: ['integrator'] },

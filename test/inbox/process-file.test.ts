@@ -40,7 +40,7 @@ describe('processing one inbox file', { timeout: 300_000 }, () => {
     db: h.db,
     session,
     mappings: new Map([['direct', mapping]]),
-    ingest: { db: h.db, client: h.client, taskQueue: h.taskQueue, review: h.review },
+    ingest: { db: h.db, client: h.client, taskQueue: h.taskQueue, review: h.review, destinations: h.destinations },
     actor: { id: 'erp-inbox', roles: ['integrator'] },
     logger,
     ...over,

@@ -44,6 +44,8 @@ export interface LifecycleHarness {
   config: Config;
   taskQueue: string;
   review: ReviewPolicy;
+  /** Ids of the destinations in the harness's destinations file (what ingest accepts). */
+  destinations: string[];
   nap: NapHandle;
   /** Every NAP simulator by destination id: the default one and those asked for with `extraNaps`. */
   naps: Map<string, NapHandle>;
@@ -103,6 +105,7 @@ export async function startLifecycleHarness(
   );
   const taskQueue = `lifecycle-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig({ ECOC_DATA_DIR: dir, ECOC_TASK_QUEUE: taskQueue, ECOC_DESTINATIONS_FILE: destinationsFile, ECOC_DELIVERY_TIMEOUT: '10s', ...options.env });
+  const destinations = [...napIds, ...(options.destinations ?? []).map((destination) => destination.id)];
   const review: ReviewPolicy = { escalateAfterMs: 3_600_000, expireAfterMs: 7_200_000, escalationOwner: 'lead', ...options.review };
   const db = createDatabase(database.url);
   const keyFiles = await ensureSoftwareKey(dir);
@@ -128,12 +131,13 @@ export async function startLifecycleHarness(
     config,
     taskQueue,
     review,
+    destinations,
     signer,
     nap: naps.get(NAP_DESTINATION)!,
     naps,
     databaseUrl: database.url,
-    ingest: (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue, review }, record, actor, 'erp'),
-    ingestOn: (otherQueue) => (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue: otherQueue, review }, record, actor, 'erp'),
+    ingest: (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue, review, destinations }, record, actor, 'erp'),
+    ingestOn: (otherQueue) => (record, actor = actors.erp) => ingestVehicle({ db, client, taskQueue: otherQueue, review, destinations }, record, actor, 'erp'),
     status,
     async waitForStatus(certificateId, wanted, timeoutMs = 30_000) {
       let last: CertificateState | undefined;

@@ -25,7 +25,7 @@ export interface ReleaseInput extends ReleaseOverrides {
 
 /** Fixed once at the start of a run (recorded in history, so replay and continue-as-new agree). */
 export interface ReleasePlan {
-  kind: 'nap' | 'sftp';
+  kind: 'nap' | 'sftp' | 'archive';
   batchSize: number;
   chunkSize: number;
   concurrency: number;
