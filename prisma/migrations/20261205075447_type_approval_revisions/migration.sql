@@ -35,6 +35,7 @@ CREATE TABLE "type_approval_impact" (
     "status_at_impact" TEXT NOT NULL,
     "action" TEXT NOT NULL,
     "data_version" INTEGER,
+    "changed_fields" JSONB NOT NULL DEFAULT '[]',
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMP(3) NOT NULL,
 
