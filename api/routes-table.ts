@@ -158,6 +158,10 @@ export class RouteTable {
         content: { 'application/problem+json': { schema: problemSchema } },
       };
     }
+    // Public routes without input still answer a request they cannot read with problem JSON.
+    if (!Object.keys(responses).some((status) => status.startsWith('4'))) {
+      responses['4XX'] = { description: 'A request that cannot be read (problem JSON)', content: { 'application/problem+json': { schema: problemSchema } } };
+    }
     return {
       method: spec.method,
       path,

@@ -15,7 +15,10 @@ export function openApiDocument(table: RouteTable) {
       description:
         'Vehicle data in, signed EU eCoC (IVI 2.0) messages out. Errors are RFC 9457 problem JSON with a stable `code`. ' +
         'Authenticate with `Authorization: Bearer <API key or OIDC token>`; only /healthz and /readyz are public.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    // Relative: the API that serves this document, wherever it is deployed.
+    servers: [{ url: '/', description: 'The ecoc-hub API serving this document' }],
   });
 }
 

@@ -61,7 +61,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     summary: 'Create the release schedule of a destination (cron in a time zone, or an interval)',
     tag: 'releases',
     access: 'releases.manage',
-    body: createReleaseScheduleSchema,
+    body: createReleaseScheduleSchema.openapi({ example: { destination: 'nap-simulator', cron: '0 2 * * *', timezone: 'Europe/Brussels', note: 'nightly, after the ERP export' } }),
     responses: { 201: { description: 'The schedule', schema: releaseScheduleSchema }, 409: { description: 'The destination already has a schedule (not_allowed_in_state)' } },
     async handler({ req, res, body }) {
       const view = await call(req, () => createReleaseSchedule(client, config, req.body as Parameters<typeof createReleaseSchedule>[2], requestActor(req)), {
@@ -126,7 +126,10 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     access: 'releases.manage',
     params: destinationRefSchema,
     // The range from the service's schema; its start < end check runs in the service (a ZodError is a 400).
-    body: z.object({ start: backfillReleaseScheduleSchema.shape.start, end: backfillReleaseScheduleSchema.shape.end }).strict(),
+    body: z
+      .object({ start: backfillReleaseScheduleSchema.shape.start, end: backfillReleaseScheduleSchema.shape.end })
+      .strict()
+      .openapi({ example: { start: '2026-12-01T00:00:00Z', end: '2026-12-02T00:00:00Z' } }),
     responses: { 200: { description: 'The schedule', schema: releaseScheduleSchema }, ...notFound },
     async handler({ req, res, params, body }) {
       const input = { destination: params.destination, start: body.start, end: body.end };
@@ -154,7 +157,7 @@ export const releaseRoutes: RouteModule = (table, { db, client, config }) => {
     tag: 'releases',
     access: 'releases.manage',
     params: destinationRefSchema,
-    body: releaseOverridesSchema.strict(),
+    body: releaseOverridesSchema.strict().openapi({ example: { batchSize: 500 } }),
     responses: { 202: { description: 'Started (or already running)', schema: releaseRunStartSchema } },
     async handler({ req, res, params, body }) {
       const input = { destination: params.destination, ...body };

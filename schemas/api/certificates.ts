@@ -196,9 +196,12 @@ const reason = text({ trim: true, min: 1, max: FREE_TEXT_MAX });
 export const approveBodySchema = z
   .object({ dataVersion: z.number().int().min(1).openapi({ description: 'The data version you reviewed' }), comment: text({ max: FREE_TEXT_MAX }).optional() })
   .strict()
-  .openapi('ApproveRequest');
-export const reasonBodySchema = z.object({ reason }).strict().openapi('ReasonRequest');
-export const reassignBodySchema = z.object({ owner: id({ trim: true }) }).strict().openapi('ReassignRequest');
+  .openapi('ApproveRequest', { example: { dataVersion: 1, comment: 'Checked against the homologation file' } });
+export const reasonBodySchema = z
+  .object({ reason })
+  .strict()
+  .openapi('ReasonRequest', { example: { reason: 'Wrong colour code: the ERP sends a corrected record' } });
+export const reassignBodySchema = z.object({ owner: id({ trim: true }) }).strict().openapi('ReassignRequest', { example: { owner: 'rita' } });
 
 /**
  * A correction: an IVI field path and a value of that field's type (its schema from the
@@ -227,7 +230,9 @@ const correctionBodySchema = z
 export const correctBodySchema = z
   .object({ reason, corrections: z.array(correctionBodySchema).min(1).max(500) })
   .strict()
-  .openapi('CorrectionRequest');
+  .openapi('CorrectionRequest', {
+    example: { reason: 'Weighed at end of line', corrections: [{ path: 'MassGroup/ActualMass', value: 2190 }, { path: 'ColourTable', value: { ColourGroup: [{ Colour: '1' }] } }] },
+  });
 
 export const actionResultSchema = z.object({ state: certificateViewSchema }).openapi('ActionResult');
 

@@ -19,7 +19,7 @@ export const createKeyBodySchema = z
     expiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Default: never' }),
   })
   .strict()
-  .openapi('CreateApiKeyRequest');
+  .openapi('CreateApiKeyRequest', { example: { subject: 'rita', description: 'Reviewer at ACME', roles: ['reviewer'], manufacturers: ['acme'] } });
 
 export const apiKeySchema = z
   .object({

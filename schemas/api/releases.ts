@@ -77,4 +77,7 @@ export const releaseRunStatusSchema = z
 
 export const scheduleDeletedSchema = z.object({ scheduleId: z.string(), deleted: z.literal(true) });
 
-export const noteBodySchema = z.object({ note: text({ trim: true, min: 1, max: 500 }).optional() }).strict();
+export const noteBodySchema = z
+  .object({ note: text({ trim: true, min: 1, max: 500 }).optional() })
+  .strict()
+  .openapi({ example: { note: 'NAP maintenance window' } });

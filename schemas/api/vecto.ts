@@ -13,7 +13,12 @@ export function vectoUploadBodySchema(maxXmlBytes: number) {
       vocational: z.boolean().optional().openapi({ description: 'Which CIF result summary applies when it has vocational and non-vocational ones' }),
     })
     .strict()
-    .openapi('VectoUpload');
+    .openapi('VectoUpload', {
+      example: {
+        cif: '<?xml version="1.0" encoding="UTF-8"?><VectoOutputCustomer xmlns="urn:tugraz:ivt:VectoAPI:CustomerOutput:v0.9">…</VectoOutputCustomer>',
+        mrf: '<?xml version="1.0" encoding="UTF-8"?><VectoOutput xmlns="urn:tugraz:ivt:VectoAPI:MRF:v0.9">…</VectoOutput>',
+      },
+    });
 }
 
 export const vectoImportParamsSchema = z.object({ importId: z.uuid() });
@@ -29,4 +34,4 @@ export const vectoConfirmBodySchema = z
     reason: text({ trim: true, min: 1, max: FREE_TEXT_MAX }).optional(),
   })
   .strict()
-  .openapi('VectoConfirmation');
+  .openapi('VectoConfirmation', { example: { reason: 'Matches the signed VECTO results' } });

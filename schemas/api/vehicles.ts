@@ -3,8 +3,27 @@ import { certificateStatuses } from '../certificate.ts';
 import { fieldErrorSchema } from './common.ts';
 import { z } from './openapi-zod.ts';
 
+/**
+ * A record as the API takes it: the vehicle's own values only, the rest comes from the type
+ * approval's master data (values from the official M1 specimen).
+ */
+export const vehicleRecordExample = {
+  manufacturerId: 'acme',
+  vin: 'JTJM1C0MPTEST0001',
+  stage: 1,
+  typeApprovalNumber: 'e6*2018/858*00264*01',
+  variant: 'XEBM15(W)',
+  version: 'XEBM15L-AWDLSW(1B)',
+  destination: 'nap-simulator',
+  values: {
+    DateManufactureVehicle: '2024-04-08',
+    ColourTable: { ColourGroup: [{ Colour: '8' }] },
+    MassGroup: { ActualMass: 2184 },
+  },
+};
+
 // zod's own `.meta` (read by zod-to-openapi): this schema may be created before `.openapi` is installed.
-export const vehicleRecordBodySchema = vehicleRecordSchema.meta({ id: 'VehicleRecord' });
+export const vehicleRecordBodySchema = vehicleRecordSchema.meta({ id: 'VehicleRecord', example: vehicleRecordExample });
 
 /**
  * Many records in one call. Items are checked one by one against VehicleRecord (not here), so
@@ -20,11 +39,11 @@ export function vehicleBatchSchema(maxRecords: number) {
         .openapi({ items: { $ref: '#/components/schemas/VehicleRecord' }, description: 'VehicleRecords, each checked on its own' }),
     })
     .strict()
-    .openapi('VehicleBatch');
+    .openapi('VehicleBatch', { example: { records: [vehicleRecordExample, { ...vehicleRecordExample, vin: 'JTJM1C0MPTEST0002' }] } });
 }
 
 export function ingestBodySchema(maxRecords: number) {
-  return z.union([vehicleRecordBodySchema, vehicleBatchSchema(maxRecords)]);
+  return z.union([vehicleRecordBodySchema, vehicleBatchSchema(maxRecords)]).openapi({ example: vehicleRecordExample });
 }
 
 export const ingestResultSchema = z
