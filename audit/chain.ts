@@ -1,4 +1,5 @@
 import type { Prisma } from '../.generated/prisma/client.ts';
+import { enqueueEvents } from '../events/catalogue.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import { chainOf, GENESIS_HASH, jsonNormalized, recordHash } from './canonical.ts';
 import { auditKeyring, recordMac, type AuditKeyring } from './mac.ts';
@@ -46,6 +47,7 @@ export async function appendAuditRecords(tx: Tx, records: AuditRecordInput[], ke
   const recordedAt = heads[0]!.now;
   const head = new Map(heads.map((row) => [row.chain, { seq: row.seq ?? 0, hash: row.hash ?? GENESIS_HASH }]));
   const rows: Prisma.AuditRecordCreateManyInput[] = [];
+  const written: AuditRecordInput[] = [];
   for (const record of records) {
     if (record.entryKey) {
       if (existing.has(record.entryKey)) continue;
@@ -57,8 +59,11 @@ export async function appendAuditRecords(tx: Tx, records: AuditRecordInput[], ke
     const hash = recordHash(fields);
     rows.push({ ...fields, detail: fields.detail as Prisma.InputJsonValue, hash, mac: recordMac(keys.current, hash), macKey: keys.current.id });
     head.set(chain, { seq: fields.seq, hash });
+    written.push(record);
   }
   if (rows.length) await tx.auditRecord.createMany({ data: rows });
+  // Events leave through the outbox written in this transaction: one per record, never without it.
+  await enqueueEvents(tx, written);
   return rows.length;
 }
 

@@ -9,6 +9,9 @@ import { listen, type RunningApi } from '../api/server.ts';
 import { signingCertificateProbe } from '../api/signing-probe.ts';
 import { workerPresence } from '../api/worker-presence.ts';
 import { createOidcVerifier } from '../auth/oidc.ts';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../events/dispatcher.ts';
+import { loadWebhookEndpoints } from '../events/endpoints.ts';
+import { watchSigningCertificate } from '../events/signing-certificate.ts';
 import { SigningCertificateMonitor } from '../signing/certificate-monitor.ts';
 import type { Config } from '../schemas/config/index.ts';
 import { createKeySigner, type KeySigner } from '../connectors/hsm/index.ts';
@@ -66,9 +69,13 @@ export async function startApplication(
   let api: RunningApi | undefined;
   let signer: KeySigner | undefined;
   let channels: ChannelRegistry | undefined;
+  let webhooks: WebhookDispatcher | undefined;
+  let signingWatch: { stop(): void } | undefined;
   const stop = async () => {
     await api?.stop();
     await workerOps?.stop();
+    signingWatch?.stop();
+    await webhooks?.stop();
     await worker?.stop();
     await channels?.close();
     await signer?.close();
@@ -98,18 +105,22 @@ export async function startApplication(
         temporalMetricsAddress: temporalMetricsAddress(),
         logger: logger.child({ component: 'worker-ops' }),
       });
+      // Read before anything runs: a broken ECOC_WEBHOOKS_FILE or secret stops start-up, naming it.
+      const webhookEndpoints = loadWebhookEndpoints(config.ECOC_WEBHOOKS_FILE);
       channels = await createChannelRegistry(config, logger.child({ component: 'delivery' }));
       worker = await startWorker({
         connection: temporal,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
-        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics),
+        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics, logger.child({ component: 'activity' })),
         logger: logger.child({ component: 'worker' }),
         workflowBundlePath: config.ECOC_WORKFLOW_BUNDLE,
         shutdownGraceMs: config.ECOC_WORKER_SHUTDOWN_GRACE,
       });
       recordWorkerBuild(workerMetrics, worker.buildId);
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId }, 'worker polling');
+      webhooks = startWebhookDispatcher({ db, endpoints: webhookEndpoints, settings: config, logger });
+      signingWatch = watchSigningCertificate({ db, monitor: workerSigning, logger: logger.child({ component: 'signing' }) });
       await startAuditWitness(client, config, logger.child({ component: 'audit' }));
       await startInboxPoller(client, config, logger.child({ component: 'inbox' }));
     }
