@@ -19,7 +19,7 @@ import { inboxStateQuery } from '../workflows/inbox/definitions.ts';
 export function registerInboxCommands(program: Command): void {
   program
     .command('ingest <file>')
-    .description('Ingest a local ERP file (.csv, .json, .ndjson) exactly as the SFTP inbox would; writes <file>.report.json')
+    .description('Ingest a local ERP file (.csv, .json, .ndjson, .xlsx) exactly as the SFTP inbox would; writes <file>.report.json')
     .requiredOption('--manufacturer <id>', 'whose mapping applies (ECOC_ERP_MAPPINGS_FILE)')
     .option('--actor <id>', 'identity the data is submitted as (role integrator)', 'cli')
     .option('--report <path>', 'where to write the report (default: next to the file)')

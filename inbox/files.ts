@@ -3,7 +3,7 @@ import type { Prisma } from '../.generated/prisma/client.ts';
 import type { IngestContext } from '../certificates/ingest.ts';
 import { PermanentConnectorError } from '../connectors/delivery/errors.ts';
 import { ErpFileError } from '../connectors/erp/errors.ts';
-import { erpFormatOf } from '../connectors/erp/parse.ts';
+import { ERP_FILE_TYPES, erpFormatOf } from '../connectors/erp/parse.ts';
 import { createErpReportBuilder, reportFileName } from '../connectors/erp/report.ts';
 import type { SftpSession } from '../connectors/sftp/client.ts';
 import type { Database } from '../platform/database/prisma.ts';
@@ -66,7 +66,7 @@ export async function processInboxFile(context: InboxContext, file: InboxFileRef
   // Refused unread: a type the parser does not know, or more bytes than the manufacturer allows.
   const unread =
     erpFormatOf(file.name) === undefined
-      ? new ErpFileError(`${file.name}: unknown file type; the inbox reads .csv, .json (one array), .ndjson or .jsonl`, 'unsupported_format')
+      ? new ErpFileError(`${file.name}: unknown file type; the inbox reads ${ERP_FILE_TYPES}`, 'unsupported_format')
       : file.size > mapping.limits.maxFileBytes
         ? new ErpFileError(`file is ${file.size} bytes, above the limit of ${mapping.limits.maxFileBytes} bytes (limits.maxFileBytes for ${file.manufacturerId}); not read`, 'file_too_large')
         : undefined;

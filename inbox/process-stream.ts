@@ -5,7 +5,7 @@ import { vinNotAcceptedMessage } from '../auth/principal.ts';
 import { ingestVehicle, type IngestContext, type IngestResult } from '../certificates/ingest.ts';
 import { CertificateOwnershipError } from '../certificates/store.ts';
 import { ErpFileError } from '../connectors/erp/errors.ts';
-import { erpFormatOf, parseErpFile, type ErpFormat, type ErpRowResult } from '../connectors/erp/parse.ts';
+import { ERP_FILE_TYPES, erpFormatOf, parseErpFile, type ErpFormat, type ErpRowResult } from '../connectors/erp/parse.ts';
 import { createErpReportBuilder } from '../connectors/erp/report.ts';
 import type { ErpMapping } from '../schemas/erp/mapping.ts';
 import type { ErpReport } from '../schemas/erp/report.ts';
@@ -90,7 +90,7 @@ export async function processErpStream(input: AsyncIterable<Uint8Array | string>
   };
 
   if (format === undefined) {
-    fileError = new ErpFileError(`${options.fileName}: unknown file type; the inbox reads .csv, .json (one array), .ndjson or .jsonl`, 'unsupported_format');
+    fileError = new ErpFileError(`${options.fileName}: unknown file type; the inbox reads ${ERP_FILE_TYPES}`, 'unsupported_format');
   } else {
     try {
       for await (const result of parseErpFile(hashing(input, hash, read), options.mapping, format)) {

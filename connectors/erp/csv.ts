@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import type { ErpMapping } from '../../schemas/erp/mapping.ts';
 import type { ErpCellError } from '../../schemas/erp/report.ts';
 import { ErpFileError } from './errors.ts';
-import type { SourceRow } from './rows.ts';
+import { requireColumns, type SourceRow } from './rows.ts';
 
 /**
  * CSV rows, streamed. Records are cut at line ends outside quotes (so a quoted field may span
@@ -28,8 +28,7 @@ export async function* csvRows(text: AsyncIterable<string>, mapping: ErpMapping)
     }
     if (!header) {
       header = fields.map((name) => name.trim());
-      const missing = mapping.columns.filter((column) => column.required && !header!.includes(column.column)).map((column) => column.column);
-      if (missing.length > 0) throw new ErpFileError(`header (line ${record.line}) lacks required column(s): ${missing.join(', ')}`, 'missing_column', record.line);
+      requireColumns(header, mapping, record.line);
       continue;
     }
     if (fields.length !== header.length) {

@@ -192,7 +192,7 @@ describe('ERP JSON', () => {
   });
 
   it('knows formats by file name', () => {
-    expect([erpFormatOf('a.CSV'), erpFormatOf('b.json'), erpFormatOf('c.jsonl'), erpFormatOf('d.ndjson'), erpFormatOf('e.xlsx')]).toEqual(['csv', 'json', 'ndjson', 'ndjson', undefined]);
+    expect([erpFormatOf('a.CSV'), erpFormatOf('b.json'), erpFormatOf('c.jsonl'), erpFormatOf('d.ndjson'), erpFormatOf('e.xlsx'), erpFormatOf('f.xls')]).toEqual(['csv', 'json', 'ndjson', 'ndjson', 'xlsx', undefined]);
   });
 });
 
