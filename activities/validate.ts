@@ -1,7 +1,7 @@
 import type { Prisma } from '../.generated/prisma/client.ts';
 import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import { configuredDestinationIds } from '../connectors/delivery/destinations.ts';
-import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
+import { iviHeader, loadCertificateData, type CertificateData } from '../certificates/certificate-data.ts';
 import { checkCertificate, ruleSetVersion, type Finding } from '../ivi/rules/index.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { FindingsSummary } from '../schemas/certificate.ts';
@@ -36,34 +36,51 @@ function unconfiguredDestination(destination: string | undefined, configured: re
   ];
 }
 
+/** The content rules, the master-data check and the destination check on composed data. */
+export function findingsOf(data: CertificateData, messageVersion: number, configuredDestinations: readonly string[]): Finding[] {
+  const { record } = data.dataVersion;
+  const header = iviHeader(record, { iviReferenceId: PROVISIONAL_REFERENCE_ID, messageVersion, at: new Date() });
+  return [
+    ...(data.typeApprovalKnown ? [] : [unknownTypeApproval]),
+    ...unconfiguredDestination(record.destination, configuredDestinations),
+    ...checkCertificate({ header, cocDataGroup: data.values }),
+  ];
+}
+
+/** Keeps the findings with the data version they were made on. */
+export async function storeFindings(tx: Prisma.TransactionClient, certificateId: string, dataVersion: number, findings: Finding[]): Promise<void> {
+  await tx.certificateDataVersion.update({
+    where: { certificateId_version: { certificateId, version: dataVersion } },
+    data: { findings: findings as unknown as Prisma.InputJsonValue, ruleSetVersion },
+  });
+}
+
+/** What the workflow keeps of the findings: counts and the first blocking errors. */
+export function summariseFindings(findings: Finding[]): FindingsSummary {
+  const errors = findings.filter((finding) => finding.severity === 'error');
+  return {
+    ruleSetVersion,
+    errors: errors.length,
+    warnings: findings.length - errors.length,
+    blocking: errors.slice(0, 50).map(({ ruleId, path, message, owner }) => ({ ruleId, path, message, owner })),
+  };
+}
+
 export function createValidateActivities({ db, config }: Pick<ActivityDependencies, 'db' | 'config'>) {
   return {
     /**
      * Runs the content rules on the composed data. Findings are a business outcome returned to
-     * the workflow (which blocks on errors), never an activity failure.
+     * the workflow (which blocks on errors), never an activity failure. Called by runs recorded
+     * before validation and generation became one step (`validateAndGenerate`).
      */
     async validateCertificate(input: { certificateId: string; dataVersion: number; messageVersion: number; audit: AuditEntry[] }): Promise<FindingsSummary> {
       const data = await loadCertificateData(db, input.certificateId, input.dataVersion);
-      const header = iviHeader(data.dataVersion.record, { iviReferenceId: PROVISIONAL_REFERENCE_ID, messageVersion: input.messageVersion, at: new Date() });
-      const findings = [
-        ...(data.typeApprovalKnown ? [] : [unknownTypeApproval]),
-        ...unconfiguredDestination(data.dataVersion.record.destination, await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE)),
-        ...checkCertificate({ header, cocDataGroup: data.values }),
-      ];
+      const findings = findingsOf(data, input.messageVersion, await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE));
       await db.$transaction(async (tx) => {
-        await tx.certificateDataVersion.update({
-          where: { certificateId_version: { certificateId: input.certificateId, version: input.dataVersion } },
-          data: { findings: findings as unknown as Prisma.InputJsonValue, ruleSetVersion },
-        });
+        await storeFindings(tx, input.certificateId, input.dataVersion, findings);
         await writeAuditEntries(tx, input.audit);
       });
-      const errors = findings.filter((finding) => finding.severity === 'error');
-      return {
-        ruleSetVersion,
-        errors: errors.length,
-        warnings: findings.length - errors.length,
-        blocking: errors.slice(0, 50).map(({ ruleId, path, message, owner }) => ({ ruleId, path, message, owner })),
-      };
+      return summariseFindings(findings);
     },
   };
 }

@@ -7,10 +7,11 @@ export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', imp
 
 /**
  * Histories are kept per generation of workflow code (`v1-…` before "release now" became a batch
- * of one, `v2-…` since): running workflows of every generation must keep replaying, so a new
+ * of one, `v2-…` before validation and generation became one step and a batch of one carried its
+ * audit, `v3-…` since): running workflows of every generation must keep replaying, so a new
  * generation adds files and never overwrites an older one's.
  */
-export const HISTORY_GENERATION = 'v2';
+export const HISTORY_GENERATION = 'v3';
 
 /**
  * With ECOC_RECORD_HISTORIES=1 the lifecycle tests save the histories of representative runs;

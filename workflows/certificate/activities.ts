@@ -6,8 +6,11 @@ import type { Activities } from '../../activities/index.ts';
  * the activities that profile may call.
  */
 
-/** Database steps: quick, retried for about twenty minutes. */
-export const steps = proxyActivities<Pick<Activities, 'recordAudit' | 'validateCertificate' | 'generateMessage' | 'notifyReviewEscalation'>>({
+/**
+ * Database steps: quick, retried for about twenty minutes. `validateCertificate` and
+ * `generateMessage` only serve runs recorded before they became one step (`validateAndGenerate`).
+ */
+export const steps = proxyActivities<Pick<Activities, 'recordAudit' | 'validateAndGenerate' | 'validateCertificate' | 'generateMessage' | 'notifyReviewEscalation'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });

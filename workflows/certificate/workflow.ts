@@ -48,6 +48,13 @@ import {
 
 /** Marks runs in which "release now" is a batch of one through the release workflow. */
 export const RELEASE_NOW_AS_BATCH = 'release-now-as-batch-of-one';
+/** Marks runs in which validation and generation are one activity (`validateAndGenerate`). */
+export const GENERATE_IN_ONE_STEP = 'validate-and-generate-in-one-step';
+/**
+ * Marks runs in which a batch of one starts without writing the audit first: its claim follows
+ * at once, and the entries go with the audit written before the certificate waits for the outcome.
+ */
+export const RELEASE_AUDIT_CARRIED = 'release-now-audit-carried';
 
 /**
  * The life of one vehicle certificate (VIN + manufacturer stage): validate, generate, review,
@@ -224,32 +231,59 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
   async function validateAndGenerate(): Promise<void> {
     if (state.status !== 'validating') moveTo('validating', state.lastChangedBy);
     try {
-      const findings = await steps.validateCertificate({
-        certificateId: state.certificateId,
-        dataVersion: state.dataVersion,
-        messageVersion: state.messageVersion,
-        audit: certificate.takeAudit(),
-      });
-      state.findings = findings;
-      if (newData) return; // a newer version arrived meanwhile: validate that one
-      if (findings.blocking.length > 0) {
-        moveTo('blocked', SYSTEM, `${findings.blocking.length} blocking finding(s)`);
-        return;
-      }
-      state.iviReferenceId = uuid4();
-      const generated = await steps.generateMessage({
-        certificateId: state.certificateId,
-        dataVersion: state.dataVersion,
-        messageVersion: state.messageVersion,
-        iviReferenceId: state.iviReferenceId,
-        audit: certificate.takeAudit(),
-      });
-      if (newData) return;
-      state.messageHash = generated.messageHash;
-      moveTo('generated', SYSTEM);
+      if (patched(GENERATE_IN_ONE_STEP)) await validateAndGenerateInOneStep();
+      else await validateThenGenerate();
     } catch (error) {
       fail('generate', error);
     }
+  }
+
+  /** One activity composes the data once, validates it and, unless blocked, stores the message. */
+  async function validateAndGenerateInOneStep(): Promise<void> {
+    const iviReferenceId = uuid4();
+    const { findings, messageHash } = await steps.validateAndGenerate({
+      certificateId: state.certificateId,
+      dataVersion: state.dataVersion,
+      messageVersion: state.messageVersion,
+      iviReferenceId,
+      audit: certificate.takeAudit(),
+    });
+    state.findings = findings;
+    if (newData) return; // a newer version arrived meanwhile: validate that one
+    if (messageHash === undefined) {
+      moveTo('blocked', SYSTEM, `${findings.blocking.length} blocking finding(s)`);
+      return;
+    }
+    state.iviReferenceId = iviReferenceId;
+    state.messageHash = messageHash;
+    moveTo('generated', SYSTEM);
+  }
+
+  /** Validation and generation as two activities: runs recorded before `GENERATE_IN_ONE_STEP`. */
+  async function validateThenGenerate(): Promise<void> {
+    const findings = await steps.validateCertificate({
+      certificateId: state.certificateId,
+      dataVersion: state.dataVersion,
+      messageVersion: state.messageVersion,
+      audit: certificate.takeAudit(),
+    });
+    state.findings = findings;
+    if (newData) return;
+    if (findings.blocking.length > 0) {
+      moveTo('blocked', SYSTEM, `${findings.blocking.length} blocking finding(s)`);
+      return;
+    }
+    state.iviReferenceId = uuid4();
+    const generated = await steps.generateMessage({
+      certificateId: state.certificateId,
+      dataVersion: state.dataVersion,
+      messageVersion: state.messageVersion,
+      iviReferenceId: state.iviReferenceId,
+      audit: certificate.takeAudit(),
+    });
+    if (newData) return;
+    state.messageHash = generated.messageHash;
+    moveTo('generated', SYSTEM);
   }
 
   async function review(): Promise<void> {
@@ -322,7 +356,7 @@ export async function certificateWorkflow(input: CertificateInput): Promise<Cert
     const batchId = newBatchId(to, new Date(), uuid4());
     state.batchId = batchId;
     record('release_batch_started', releaseRequestedBy ?? SYSTEM, { batchId, destination: to });
-    await flushAudit();
+    if (!patched(RELEASE_AUDIT_CARRIED)) await flushAudit();
     const run = await startChild<typeof releaseWorkflow>('releaseWorkflow', {
       workflowId: releaseNowWorkflowId(batchId),
       args: [{ destination: to, batchId, certificateIds: [state.certificateId], requestedBy: releaseRequestedBy ?? `certificate:${state.certificateId}` }],
