@@ -112,7 +112,26 @@ export function createDelivery({ db, channel }: Pick<ActivityDependencies, 'db' 
     return { receipts: await storedReceipts(destination, ids), rejected, outage };
   }
 
-  return { deliver, storedReceipts };
+  /**
+   * Stores the receipts a destination can still show for these certificates' messages in packages
+   * of `packageIdPrefix` although none was stored: the upload committed, then the worker died
+   * before `recordDeliveries` and the retry window ran out. Without this, the certificates would go
+   * back to the next run and reach the partner a second time.
+   */
+  async function recover(destination: string, packageIdPrefix: string, certificateIds: readonly string[], batchId: string): Promise<void> {
+    const target = await channel(destination).catch(rethrowClassified);
+    if (!target.findDelivered) return;
+    const found = await target.findDelivered(packageIdPrefix).catch(rethrowClassified);
+    const wanted = new Set(certificateIds);
+    const messages = await findSignedMessages(db, found.map((entry) => entry.iviReferenceId));
+    const records = found.flatMap(({ iviReferenceId, receipt }) => {
+      const message = messages.get(iviReferenceId);
+      return message && wanted.has(message.certificateId) ? [{ message, receipt }] : [];
+    });
+    await recordDeliveries(db, destination, records, batchId);
+  }
+
+  return { deliver, storedReceipts, recover };
 }
 
 /**

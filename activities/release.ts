@@ -157,6 +157,8 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
      * claimed refuse the report, which changes nothing.
      */
     async settleReleaseChunk(input: { destination: string; batchId: string; certificateIds: string[]; reason: string }): Promise<ChunkOutcome> {
+      // What reached the destination counts, stored or not: the batch's packages are named after it.
+      await delivery.recover(input.destination, `${input.batchId}-`, input.certificateIds, input.batchId);
       const receipts = await db.deliveryReceipt.findMany({
         where: { destination: input.destination, batchId: input.batchId, kind: { in: [...DELIVERY_RECEIPT_KINDS] }, certificateId: { in: input.certificateIds } },
       });

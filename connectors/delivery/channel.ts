@@ -94,5 +94,12 @@ export interface DeliveryChannel {
   withdraw(vin: string, reason: string): Promise<WithdrawalOutcome>;
   /** The partner's acknowledgement of a delivered batch, if it has answered yet. */
   fetchAcknowledgement(packageId: string): Promise<AcknowledgementOutcome>;
+  /**
+   * Messages the destination already holds from packages whose ids start with `packageIdPrefix`,
+   * as `deliver` would have answered: a delivery that reached the destination but whose receipts
+   * were lost (the worker died right after the commit point). Absent where a message sent again
+   * is recognised by the destination itself (a NAP replays a known IviReferenceId).
+   */
+  findDelivered?(packageIdPrefix: string): Promise<{ iviReferenceId: string; receipt: DestinationReceipt }[]>;
   close(): Promise<void>;
 }

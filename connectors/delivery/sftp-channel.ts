@@ -2,9 +2,17 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import type { SftpDestination } from '../../schemas/config/destinations.ts';
 import { withSftpSession } from '../sftp/client.ts';
-import type { AcknowledgementOutcome, DeliveryChannel, DeliveryOutcome, WithdrawalOutcome } from './channel.ts';
+import type { AcknowledgementOutcome, DeliveryChannel, DeliveryOutcome, DestinationReceipt, WithdrawalOutcome } from './channel.ts';
 import { PermanentConnectorError } from './errors.ts';
-import { acknowledgementFileName, buildIviPackage, packageAcknowledgementSchema, packageFileName, packageIdSchema } from './sftp-package.ts';
+import {
+  acknowledgementFileName,
+  buildIviPackage,
+  packageAcknowledgementSchema,
+  packageFileName,
+  packageIdSchema,
+  readPackageManifest,
+  type PackageManifest,
+} from './sftp-package.ts';
 
 /** What a withdrawal at an SFTP partner records instead of a receipt: partners get no delete. */
 export const PARTNER_NOT_NOTIFIED = 'partner-not-notified';
@@ -15,6 +23,8 @@ export const PARTNER_NOT_NOTIFIED = 'partner-not-notified';
  * session (activities may run on any worker and be retried), uploads atomically, and never
  * overwrites: a package already present with the same bytes counts as delivered, one with
  * different bytes is a conflict that needs a person (every message of the batch is rejected).
+ * The rename of the finished upload is the commit point: a package that made it but whose
+ * receipts were never stored is found again by `findDelivered` rather than sent in a later batch.
  */
 export function createSftpDeliveryChannel(destination: SftpDestination, options: { logger: Logger }): DeliveryChannel {
   const logger = options.logger.child({ component: 'delivery', destination: destination.id, kind: 'sftp' });
@@ -47,17 +57,28 @@ export function createSftpDeliveryChannel(destination: SftpDestination, options:
         return batch.messages.map(({ iviReferenceId }) => ({ iviReferenceId, status: 'rejected', code: 'PACKAGE_CONFLICT', message }));
       }
       const at = new Date().toISOString();
-      return batch.messages.map((message, index) => ({
-        iviReferenceId: message.iviReferenceId,
-        status: 'delivered',
-        receipt: {
-          kind: 'sftp_package',
-          reference: built.name,
-          at,
-          acknowledged: false,
-          detail: { status, packageId: built.manifest.packageId, ...summary, file: built.manifest.files[index]!.name },
-        },
-      }));
+      return packageReceipts(built.manifest, { ...summary, status }, at).map((found) => ({ ...found, status: 'delivered' }));
+    },
+
+    async findDelivered(packageIdPrefix) {
+      return withSftpSession(destination, { logger }, async (session) => {
+        const names = (await session.list())
+          .filter((file) => file.type === 'file' && file.name.startsWith(packageIdPrefix) && file.name.endsWith('.zip'))
+          .sort((a, b) => a.name.localeCompare(b.name));
+        const found: { iviReferenceId: string; receipt: DestinationReceipt }[] = [];
+        for (const file of names) {
+          const zip = await session.read(file.name);
+          const manifest = await readPackageManifest(zip).catch((error: unknown) => {
+            logger.warn({ packageName: file.name, reason: (error as Error).message }, 'not a package of ours; ignored');
+            return undefined;
+          });
+          if (!manifest) continue;
+          const summary = { packageName: file.name, sha256: createHash('sha256').update(zip).digest('hex'), size: zip.byteLength, count: manifest.count, status: 'found_on_partner' };
+          logger.warn(summary, 'package on the partner server without stored receipts; recorded as delivered');
+          found.push(...packageReceipts(manifest, summary, file.modifiedAt.toISOString()));
+        }
+        return found;
+      });
     },
 
     withdraw: async (): Promise<WithdrawalOutcome> => ({ status: 'not_notified', reference: PARTNER_NOT_NOTIFIED }),
@@ -89,4 +110,12 @@ export function createSftpDeliveryChannel(destination: SftpDestination, options:
 
     close: async () => undefined,
   };
+}
+
+/** One receipt per file of a package: what `deliver` returns and what `findDelivered` recovers. */
+function packageReceipts(manifest: PackageManifest, summary: { packageName: string; status: string }, at: string): { iviReferenceId: string; receipt: DestinationReceipt }[] {
+  return manifest.files.map((file) => ({
+    iviReferenceId: file.iviReferenceId,
+    receipt: { kind: 'sftp_package', reference: summary.packageName, at, acknowledged: false, detail: { packageId: manifest.packageId, ...summary, file: file.name } },
+  }));
 }

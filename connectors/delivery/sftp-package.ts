@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { z } from 'zod';
 import type { DeliveryBatch, PackageAcknowledgement } from './channel.ts';
@@ -92,4 +93,30 @@ export async function buildIviPackage(destinationId: string, request: DeliveryBa
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
   const bytes = Buffer.concat(chunks);
   return { name: packageFileName(packageId), zip: bytes, sha256: sha256(bytes), manifest };
+}
+
+/** The manifest of a package's zip bytes; a zip without a valid manifest is not one of ours. */
+export async function readPackageManifest(zip: Buffer): Promise<PackageManifest> {
+  const text = await new Promise<string>((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, archive) => {
+      if (error) return reject(error);
+      archive.on('error', reject);
+      archive.on('end', () => reject(new Error('the zip has no manifest.json')));
+      archive.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName !== 'manifest.json') return archive.readEntry();
+        archive.openReadStream(entry, (streamError, stream) => {
+          if (streamError) return reject(streamError);
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            archive.close();
+            resolve(Buffer.concat(chunks).toString('utf8'));
+          });
+        });
+      });
+      archive.readEntry();
+    });
+  });
+  return packageManifestSchema.parse(JSON.parse(text));
 }
