@@ -13,12 +13,12 @@ import { runCli, type RunningCli } from '../support/processes.ts';
 describe('ecoc start (the whole embedded stack)', () => {
   let dataDir: string;
   let env: Record<string, string>;
-  let ports: { temporal: number; ui: number; postgres: number; api: number; workerOps: number };
+  let ports: { temporal: number; ui: number; postgres: number; api: number; workerOps: number; nap: number };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-stack-'));
     chmodSync(dataDir, 0o755);
-    ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort(), workerOps: await freePort() };
+    ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort(), workerOps: await freePort(), nap: await freePort() };
     env = {
       ECOC_DATA_DIR: join(dataDir, 'data'),
       ECOC_TEMPORAL_PORT: String(ports.temporal),
@@ -26,6 +26,8 @@ describe('ecoc start (the whole embedded stack)', () => {
       ECOC_POSTGRES_PORT: String(ports.postgres),
       ECOC_API_PORT: String(ports.api),
       ECOC_WORKER_OPS_PORT: String(ports.workerOps),
+      // The embedded NAP simulator (no ECOC_DESTINATIONS_FILE): its process must stop with the stack too.
+      ECOC_NAP_SIMULATOR_PORT: String(ports.nap),
       TEMPORAL_CLI_PATH: inject('temporalCliPath'),
       ECOC_LOG_LEVEL: 'info',
       TEMPORAL_ADDRESS: '',

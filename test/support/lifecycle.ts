@@ -191,7 +191,7 @@ function napHandle(process: NapSimulatorProcess, pki: TestPki): NapHandle {
 }
 
 /** The simulator's admin endpoints sit behind the same mutual TLS as its SOAP endpoint. */
-function mtlsJson(url: string, pki: TestPki, body?: unknown): Promise<{ status: number; body: unknown }> {
+export function mtlsJson(url: string, pki: Pick<TestPki, 'caCert' | 'clientCert' | 'clientKey'>, body?: unknown): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(
       url,
