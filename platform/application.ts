@@ -112,7 +112,7 @@ export async function startApplication(
         connection: temporal,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
-        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics),
+        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics, logger.child({ component: 'activity' })),
         logger: logger.child({ component: 'worker' }),
         workflowBundlePath: config.ECOC_WORKFLOW_BUNDLE,
         shutdownGraceMs: config.ECOC_WORKER_SHUTDOWN_GRACE,

@@ -34,10 +34,11 @@ export function recordWorkerBuild(registry: Registry, buildId: string): void {
 /**
  * Counts every activity execution by activity name and outcome and times it, in this worker
  * process: `ecoc_activity_executions_total{activity,outcome}` and
- * `ecoc_activity_duration_seconds{activity}`. Wrapping keeps each function's behaviour (the
- * activity context is async-local, so it is unchanged).
+ * `ecoc_activity_duration_seconds{activity}`, and logs each at debug (inside the activity's trace
+ * span when tracing is on, so the line carries its trace_id). Wrapping keeps each function's
+ * behaviour (the activity context is async-local, so it is unchanged).
  */
-export function instrumentActivities<T extends object>(activities: T, registry: Registry): T {
+export function instrumentActivities<T extends object>(activities: T, registry: Registry, logger?: Logger): T {
   const executions = new Counter({
     name: 'ecoc_activity_executions_total',
     help: 'Activity executions finished in this worker process, by activity and outcome (completed, failed)',
@@ -60,15 +61,16 @@ export function instrumentActivities<T extends object>(activities: T, registry: 
     const fn = activity as (...args: unknown[]) => unknown;
     wrapped[name] = async function (this: unknown, ...args: unknown[]) {
       const started = process.hrtime.bigint();
+      let outcome: 'completed' | 'failed' = 'failed';
       try {
         const result = await fn.apply(this, args);
-        executions.inc({ activity: name, outcome: 'completed' });
+        outcome = 'completed';
         return result;
-      } catch (error) {
-        executions.inc({ activity: name, outcome: 'failed' });
-        throw error;
       } finally {
-        duration.observe({ activity: name }, Number(process.hrtime.bigint() - started) / 1e9);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        executions.inc({ activity: name, outcome });
+        duration.observe({ activity: name }, seconds);
+        logger?.debug({ activity: name, outcome, durationMs: Math.round(seconds * 1000) }, 'activity finished');
       }
     };
   }

@@ -43,11 +43,15 @@ export interface NapSimulator {
  * answers. State survives restarts in `stateDir`.
  *
  * Endpoints: `POST /nap` (SOAP), `POST /admin/outage` `{"calls": n}` (answer the next n SOAP
- * calls with 503), `GET /admin/vins/<vin>` (what was received), `GET /health`.
+ * calls with 503), `POST /admin/delay` `{"ms": n}` (process each SOAP call at once but hold its
+ * answer n ms: a slow NAP, for a delivery in flight), `GET /admin/vins/<vin>` (what was
+ * received), `GET /health`.
  */
 export async function startNapSimulator(options: NapSimulatorOptions): Promise<NapSimulator> {
   const store = new SimulatorStore(options.stateDir);
   const logger = options.logger.child({ component: 'nap-simulator' });
+  // Not persisted: a test sets it for the calls it is about.
+  let answerDelayMs = 0;
   const server: Server = createServer(
     {
       cert: readFileSync(options.certFile),
@@ -80,6 +84,12 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
       store.save();
       return sendJson(res, 200, { outageRemaining: calls });
     }
+    if (req.method === 'POST' && path === '/admin/delay') {
+      const ms = Number((JSON.parse(body?.toString('utf8') ?? '{}') as { ms?: unknown }).ms);
+      if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) return sendJson(res, 400, { error: 'expected {"ms": <integer 0..600000>}' });
+      answerDelayMs = ms;
+      return sendJson(res, 200, { answerDelayMs });
+    }
     if (req.method !== 'POST' || path !== '/nap') return sendJson(res, 404, { error: `no route ${req.method} ${path}` });
 
     const version = versionFromContentType(req.headers['content-type']);
@@ -99,7 +109,8 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
       throw error;
     }
     const answer = request.operation === 'SubmitIvi' ? submit(request, version) : remove(request, version);
-    logger.info({ operation: request.operation, vin: request.vin, status: answer.status }, 'NAP call');
+    logger.info({ operation: request.operation, vin: request.vin, status: answer.status, answerDelayMs }, 'NAP call');
+    if (answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, answerDelayMs));
     return send(res, answer.status, answer.message);
   }
 
