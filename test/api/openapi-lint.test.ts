@@ -48,7 +48,7 @@ describe('the OpenAPI document', () => {
     const bodySchemas = new Map(
       h.api.table.registry.definitions
         .filter((definition): definition is { type: 'route'; route: RouteConfig } => definition.type === 'route')
-        .map(({ route }) => [`${route.method.toUpperCase()} ${route.path}`, route.request?.body?.content['application/json']?.schema as ZodType | undefined]),
+        .map(({ route }) => [`${route.method.toUpperCase()} ${route.path}`, (route.request?.body?.content['application/json'] as { schema?: ZodType } | undefined)?.schema]),
     );
     const withBody = operations().filter(([, operation]) => operation.requestBody);
     expect(withBody.length).toBeGreaterThanOrEqual(10);
