@@ -1,6 +1,7 @@
 import { Prisma } from '../../.generated/prisma/client.ts';
 import { rolesFor } from '../../auth/permissions.ts';
 import { actorOf, mayUseHubWide, seesAllManufacturers, type Principal } from '../../auth/principal.ts';
+import { loadDestinations } from '../../connectors/delivery/destinations.ts';
 import { describeReleaseSchedule, listReleaseSchedules } from '../../releases/service.ts';
 import { consoleSettingsSchema, dashboardSchema, queuePageSchema, queueQuerySchema, type Dashboard, type Queue } from '../../schemas/api/console.ts';
 import type { Config } from '../../schemas/config/index.ts';
@@ -47,11 +48,12 @@ export const consoleRoutes: RouteModule = (table, context) => {
     access: 'authenticated',
     responses: { 200: { description: 'Dashboard figures within your manufacturers', schema: dashboardSchema } },
     async handler({ req, res, principal }) {
-      const [counts, validation, review, releases] = await Promise.all([
+      const [counts, validation, review, releases, destinations] = await Promise.all([
         stateCounts(db, principal),
         validationShare(db, principal),
         reviewBacklog(db, principal),
         releaseSummary(context, principal, req.id),
+        loadDestinations(config.ECOC_DESTINATIONS_FILE),
       ]);
       const signing = context.signingCertificate?.();
       const dashboard: Dashboard = {
@@ -63,6 +65,7 @@ export const consoleRoutes: RouteModule = (table, context) => {
         signingCertificate: signing
           ? { state: signing.state, subject: signing.subject, notAfter: signing.notAfter, daysToExpiry: signing.daysToExpiry, message: signing.message }
           : null,
+        destinations: destinations.map(({ id, kind, description }) => ({ id, kind, description: description ?? null })),
         releases,
       };
       res.json(dashboard);

@@ -84,6 +84,9 @@ export const dashboardSchema = z
       .object({ state: z.string(), subject: z.string(), notAfter: timestamp, daysToExpiry: z.number().int(), message: z.string() })
       .nullable()
       .openapi({ description: 'null when this API process has no signing certificate to watch (set ECOC_SIGNING_CERT_FILE)' }),
+    destinations: z
+      .array(z.object({ id: z.string(), kind: z.enum(['nap', 'sftp', 'archive']), description: z.string().nullable() }))
+      .openapi({ description: 'The configured delivery destinations; under `ecoc start` without a destinations file, the embedded NAP simulator and archive' }),
     releases: z.object({
       visible: z.boolean(),
       note: z.string().nullable(),

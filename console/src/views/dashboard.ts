@@ -26,6 +26,16 @@ export async function dashboardView(): Promise<HTMLElement> {
     h('section', {}, h('h2', {}, 'Certificates by state'), stateTable(data)),
     h('section', {}, h('h2', {}, 'Review backlog'), backlog(data, now)),
     h('section', {}, h('h2', {}, 'Releases'), releases(data)),
+    h('section', {}, h('h2', {}, 'Destinations'), destinations(data)),
+  );
+}
+
+/** Where certificates can go; the embedded NAP simulator says in its description that it is one. */
+function destinations(data: Dashboard): HTMLElement {
+  if (data.destinations.length === 0) return h('p', {}, 'No destinations configured (ECOC_DESTINATIONS_FILE): certificates cannot be delivered.');
+  return table(
+    ['Destination', 'Kind', 'What it is'],
+    data.destinations.map((destination) => [destination.id, destination.kind, destination.description ?? '—']),
   );
 }
 
