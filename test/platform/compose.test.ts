@@ -7,6 +7,10 @@ const COMPOSE_FILE = 'docker-compose.yml';
 
 interface ComposeService {
   image?: string;
+  entrypoint?: string[];
+  restart?: string;
+  stop_grace_period?: string;
+  volumes?: string[];
   build?: { context: string };
   command?: string[];
   environment?: Record<string, string | number>;
@@ -24,14 +28,19 @@ function run(command: string, args: string[], input?: string) {
   return result;
 }
 
-/** `docker-compose config` resolves anchors, merges and defaults; Python's YAML (a docker-compose dependency) turns it into JSON. */
+/** YAML to JSON with Python's YAML (a docker-compose dependency). */
+function yamlToJson<T>(yaml: string): T {
+  const json = run('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], yaml);
+  expect(json.status).toBe(0);
+  return JSON.parse(json.stdout) as T;
+}
+
+/** `docker-compose config` resolves anchors, merges and defaults. */
 function resolvedConfig(): { services: Record<string, ComposeService>; volumes: Record<string, unknown> } {
   const config = run('docker-compose', ['-f', COMPOSE_FILE, 'config']);
   expect(config.stderr).toBe('');
   expect(config.status).toBe(0);
-  const json = run('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], config.stdout);
-  expect(json.status).toBe(0);
-  return JSON.parse(json.stdout);
+  return yamlToJson(config.stdout);
 }
 
 describe('docker-compose.yml (production topology)', () => {
@@ -46,7 +55,8 @@ describe('docker-compose.yml (production topology)', () => {
     expect(Object.keys(services)).toEqual(
       expect.arrayContaining(['temporal', 'temporal-postgresql', 'temporal-ui', 'ecoc-postgresql', 'ecoc-worker', 'ecoc-api']),
     );
-    expect(services.temporal!.image).toMatch(/^temporalio\/(auto-setup|server):/);
+    // The server image, not the development auto-setup one: the schema is a one-off job's.
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
     expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'temporal-postgresql' });
     expect(services['temporal-ui']!.image).toMatch(/^temporalio\/ui:/);
     expect(services['temporal-ui']!.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233' });
@@ -80,15 +90,54 @@ describe('docker-compose.yml (production topology)', () => {
     expect(services.temporal!.depends_on?.['temporal-postgresql']?.condition).toBe('service_healthy');
   });
 
+  it('sets up Temporal’s schema and namespace as one-off admin-tools jobs that gate the server and the app', () => {
+    const { services } = resolvedConfig();
+    for (const job of ['temporal-schema', 'temporal-namespace']) {
+      expect(services[job]!.image, job).toMatch(/^temporalio\/admin-tools:/);
+      expect(services[job]!.restart, job).toBe('no');
+    }
+    const schema = services['temporal-schema']!.command!.join('\n');
+    for (const step of ['--db temporal setup-schema', '--db temporal update-schema', '--db temporal_visibility setup-schema', '--db temporal_visibility update-schema']) {
+      expect(schema).toContain(step);
+    }
+    expect(services['temporal-schema']!.environment).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'temporal-postgresql' });
+    expect(services.temporal!.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+    expect(services['temporal-namespace']!.depends_on?.temporal?.condition).toBe('service_healthy');
+    for (const name of ['ecoc-worker', 'ecoc-api']) expect(services[name]!.depends_on?.['temporal-namespace']?.condition, name).toBe('service_completed_successfully');
+    // Longer than the worker's shutdown grace (30s) plus the 10s it then gives cancelled activities.
+    expect(services['ecoc-worker']!.stop_grace_period).toBe('60s');
+  });
+
+  it('has Prometheus scraping the worker’s operations port, the API and Temporal, from a config file in the repository', () => {
+    const { services } = resolvedConfig();
+    const prometheus = services.prometheus!;
+    expect(prometheus.image).toMatch(/^prom\/prometheus:/);
+    // docker-compose v1 prints volumes as `source:target:mode`.
+    expect(prometheus.volumes).toContain(`${ROOT}deploy/prometheus:/etc/prometheus:ro`);
+    const config = yamlToJson<{ scrape_configs: { job_name: string; static_configs: { targets: string[] }[]; authorization?: { credentials_file: string } }[] }>(
+      readFileSync(new URL('../../deploy/prometheus/prometheus.yml', import.meta.url), 'utf8'),
+    );
+    const targets = Object.fromEntries(config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((static_) => static_.targets)]));
+    expect(targets).toEqual({ 'ecoc-worker': ['ecoc-worker:3001'], 'ecoc-api': ['ecoc-api:3000'], temporal: ['temporal:8000'] });
+    expect(config.scrape_configs.find((job) => job.job_name === 'ecoc-api')!.authorization!.credentials_file).toBe('/etc/prometheus/ecoc-api-token');
+    expect(services.temporal!.environment?.PROMETHEUS_ENDPOINT).toBe('0.0.0.0:8000');
+  });
+
   it('runs commands the image and CLI provide', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20/m);
+    // Node 22 LTS; built once (workflow bundle, console) and run by the bundle, as a non-root user.
+    expect(dockerfile.match(/^FROM \S+/gm)).toEqual(['FROM node:22-bookworm', 'FROM node:22-bookworm-slim']);
     expect(dockerfile).toMatch(/^RUN npm ci$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/app\/node_modules\/\.bin\/tsx", "cli\/main\.ts"\]$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/ECOC_WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["node", "cli\/healthcheck\.js"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "cli\/ecoc\.js"\]$/m);
+    expect(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).toContain('"build": "tsx platform/build.ts"');
 
     const { services } = resolvedConfig();
     const commands = new Set(Object.values(services).flatMap((service) => (service.build ? (service.command ?? []) : [])));
-    const help = run('node_modules/.bin/tsx', ['cli/main.ts', '--help']);
+    const help = run('node', ['cli/ecoc.js', '--help']);
     expect(help.status).toBe(0);
     const cliCommands = new Set([...help.stdout.matchAll(/^ {2}(\S+)/gm)].map((match) => match[1]));
     for (const command of commands) expect(cliCommands, `ecoc ${command}`).toContain(command);
