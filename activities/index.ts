@@ -1,6 +1,7 @@
 import { createAuditActivities } from './audit.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 import { createDeliveryActivities } from './delivery.ts';
+import { createEventActivities } from './events.ts';
 import { createGenerateActivities } from './generate.ts';
 import { createInboxActivities } from './inbox.ts';
 import { createNotifyActivities } from './notify.ts';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createDeliveryActivities(deps),
     ...createReleaseActivities(deps),
     ...createInboxActivities(deps),
+    ...createEventActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -41,6 +42,9 @@ function deliverySteps(retryForMs: number) {
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   });
 }
+
+/** Marks runs that record their outcome in the audit trail when they finish (the `release_run.finished` event). */
+export const RELEASE_FINISHED_RECORDED = 'release-finished-recorded';
 
 /** A selection page feeds each lane this many chunks before the run considers continuing as new. */
 const CHUNKS_PER_LANE_PER_PAGE = 4;
@@ -195,7 +199,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgr
   progress.phase = 'completed';
   progress.finishedAt = new Date().toISOString();
   log.info('release finished', { ...progress });
-  return { ...progress, remaining: remaining() };
+  const summary = { ...progress, remaining: remaining() };
+  if (patched(RELEASE_FINISHED_RECORDED)) await steps.recordReleaseFinished(summary);
+  return summary;
 }
 
 /** Runs `work` over `items` with at most `lanes` at a time; waits for all, then rethrows the first failure. */
