@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { heartbeat } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { appendAuditRecords, recordAudit, type AuditRecordInput } from '../audit/chain.ts';
 import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import { DELIVERY_RECEIPT_KINDS, type DeliveryBatch, type DestinationReceipt, type SignedIviMessage } from '../connectors/delivery/channel.ts';
 import { PermanentConnectorError, type TemporarilyUnavailableError } from '../connectors/delivery/errors.ts';
+import { deliveryRejectedRecord } from '../events/catalogue.ts';
 import { mapWithConcurrency } from '../platform/concurrency.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
@@ -99,16 +101,34 @@ export function createDelivery({ db, channel }: Pick<ActivityDependencies, 'db' 
     const sent = new Map(toSend.map((message) => [message.iviReferenceId, message]));
     const records: { message: StoredSignedMessage; receipt: DestinationReceipt }[] = [];
     const rejected: DeliveryAttempt['rejected'] = [];
+    const refusals: AuditRecordInput[] = [];
     let outage: TemporarilyUnavailableError | undefined;
     for (const outcome of outcomes) {
       const message = sent.get(outcome.iviReferenceId);
       if (!message) throw new Error(`${destination} answered for message ${outcome.iviReferenceId}, which was not sent`);
       if (outcome.status === 'delivered') records.push({ message, receipt: outcome.receipt });
-      else if (outcome.status === 'rejected') rejected.push({ iviReferenceId: message.iviReferenceId, reason: `${destination} rejected the message: ${outcome.code}: ${outcome.message}` });
-      else outage ??= outcome.error;
+      else if (outcome.status === 'rejected') {
+        rejected.push({ iviReferenceId: message.iviReferenceId, reason: `${destination} rejected the message: ${outcome.code}: ${outcome.message}` });
+        // Keyed by package and message: a retried step (same package) records the refusal once.
+        refusals.push(
+          deliveryRejectedRecord({
+            key: `${batch.packageId}:${message.iviReferenceId}`,
+            certificateId: message.certificateId,
+            destination,
+            iviReferenceId: message.iviReferenceId,
+            messageVersion: message.iviVersionNumber,
+            phase: 'delivery',
+            code: outcome.code,
+            reason: outcome.message,
+            batchId: batchId ?? null,
+            reference: null,
+          }),
+        );
+      } else outage ??= outcome.error;
     }
     heartbeat('recording');
     await recordDeliveries(db, destination, records, batchId);
+    if (refusals.length) await recordAudit(db, refusals);
     return { receipts: await storedReceipts(destination, ids), rejected, outage };
   }
 
@@ -263,7 +283,24 @@ export function createDeliveryActivities({ db, channel, client, config, logger }
             rejected += 1;
             const partnerVerdict = verdict ?? { name: detail.file ?? null, status: 'rejected', reason: 'not listed in the acknowledgement' };
             log.warn({ packageId, certificateId: receipt.certificateId, verdict: partnerVerdict }, 'partner did not accept a delivered message');
-            await db.deliveryReceipt.update({ where: { id: receipt.id }, data: { detail: { ...(receipt.detail as object), partnerVerdict } } });
+            // The verdict on the receipt and in the audit trail together (the `delivery.rejected` event), once per receipt.
+            await db.$transaction(async (tx) => {
+              await tx.deliveryReceipt.update({ where: { id: receipt.id }, data: { detail: { ...(receipt.detail as object), partnerVerdict } } });
+              await appendAuditRecords(tx, [
+                deliveryRejectedRecord({
+                  key: `acknowledgement:${receipt.id}`,
+                  certificateId: receipt.certificateId,
+                  destination: input.destination,
+                  iviReferenceId: receipt.iviReferenceId,
+                  messageVersion: receipt.messageVersion,
+                  phase: 'acknowledgement',
+                  code: verdict?.code ?? null,
+                  reason: partnerVerdict.reason ?? 'rejected by the partner',
+                  batchId: receipt.batchId,
+                  reference: packageName,
+                }),
+              ]);
+            });
           }
         });
         acknowledged.push(packageId);

@@ -38,7 +38,7 @@ export function deliveryRejectedRecord(input: {
   destination: string;
   iviReferenceId: string;
   messageVersion: number;
-  stage: 'delivery' | 'acknowledgement';
+  phase: 'delivery' | 'acknowledgement';
   code: string | null;
   reason: string;
   batchId: string | null;

@@ -252,6 +252,30 @@ describe('webhook events', () => {
     for (const value of Object.values(secrets)) expect(text).not.toContain(value.slice('whsec_'.length));
   });
 
+  it('a message the NAP refuses is delivery.rejected (with the NAP’s code) and, the certificate failing, delivery.failed', async () => {
+    const { lifecycle } = stack;
+    const release = async (record: ReturnType<typeof specimenRecord>) => {
+      const { certificateId } = await lifecycle.ingest(record);
+      const state = await lifecycle.waitForStatus(certificateId, 'in_review');
+      const handle = lifecycle.client.workflow.getHandle(certificateId);
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: actors.rita, dataVersion: state.dataVersion }] });
+      await lifecycle.waitForStatus(certificateId, 'awaiting_release');
+      await handle.executeUpdate(releaseNowUpdate, { args: [{ actor: actors.release }] });
+      return certificateId;
+    };
+    // The NAP keeps one message line per VIN: stage 2's first message (version 1) after stage 1's is not an increase.
+    const vin = nextVin();
+    await lifecycle.waitForStatus(await release(specimenRecord(vin)), 'acknowledged');
+    const refused = await release(specimenRecord(vin, { stage: 2 }));
+    const failed = await lifecycle.waitForStatus(refused, 'failed');
+    const of = (type: string) => accepted('main').filter((entry) => entry.payload.type === type && entry.payload.data.certificateId === refused);
+    await expect.poll(() => [of('delivery.rejected').length > 0, of('delivery.failed').length > 0], { timeout: 20_000 }).toEqual([true, true]);
+    expect(new Set(of('delivery.rejected').map((entry) => entry.id)).size).toBe(1);
+    expect(new Set(of('delivery.failed').map((entry) => entry.id)).size).toBe(1);
+    expect(of('delivery.rejected')[0]!.payload.data).toMatchObject({ vin, stage: 2, destination: failed.destination, iviReferenceId: failed.iviReferenceId, messageVersion: 1, code: 'VERSION_NOT_INCREASING', phase: 'delivery' });
+    expect(of('delivery.failed')[0]!.payload.data).toMatchObject({ vin, status: 'failed', reason: expect.stringContaining('VERSION_NOT_INCREASING') });
+  });
+
   it('refuses a webhooks file with a bad secret or entry at start, naming the variable and the entry', () => {
     const file = join(dir, 'bad.json');
     const weak = join(dir, 'weak.secret');
