@@ -7,6 +7,7 @@ import { createInboxActivities } from './inbox.ts';
 import { createNotifyActivities } from './notify.ts';
 import { createReleaseActivities } from './release.ts';
 import { createSignActivities } from './sign.ts';
+import { createTypeApprovalImpactActivities } from './type-approval-impact.ts';
 import { createValidateActivities } from './validate.ts';
 
 export type { ActivityDependencies } from './dependencies.ts';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createReleaseActivities(deps),
     ...createInboxActivities(deps),
     ...createEventActivities(deps),
+    ...createTypeApprovalImpactActivities(deps),
   };
 }
 

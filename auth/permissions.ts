@@ -20,8 +20,13 @@ export const permissions = {
   'vecto.confirm': ['homologation', 'admin'],
   'releases.view': ['release-manager', 'ops', 'admin'],
   'releases.manage': ['release-manager', 'admin'],
+  /** Read type-approval master data, its revisions, impact and readiness. */
+  'typeApprovals.view': ['integrator', 'homologation', 'reviewer', 'release-manager', 'ops', 'admin'],
   'typeApprovals.draft': ['homologation', 'admin'],
+  /** Four-eyes: only someone who did not draft the revision (ivi/type-approvals/repository.ts). */
   'typeApprovals.publish': ['homologation', 'admin'],
+  /** Bulk corrections of delivered certificates a published revision changed. */
+  'typeApprovals.correct': ['homologation', 'release-manager', 'admin'],
   'keys.manage': ['admin'],
   'audit.view': ['ops', 'admin'],
   'metrics.view': ['ops', 'admin'],

@@ -91,6 +91,19 @@ export const certificateViewSchema = certificateIdentitySchema
   .openapi('CertificateView');
 export type CertificateView = z.infer<typeof certificateViewSchema>;
 
+export const certificateStatusQuerySchema = z.object({
+  live: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .openapi({ description: 'true: also ask the workflow for its live state (a Temporal query; slower, and it loads the workflow if it is not cached)' }),
+});
+
+/** The status route: the projection row, and the live workflow state when asked for. */
+export const certificateStatusSchema = certificateSummarySchema
+  .extend({ live: certificateViewSchema.optional().openapi({ description: 'The live workflow state (only with live=true)' }) })
+  .openapi('CertificateStatus');
+
 export const findingSchema = z.object({ ruleId: z.string(), path: z.string(), message: z.string(), severity: z.string(), owner: z.string() });
 
 export const certificateDetailSchema = z
@@ -103,9 +116,13 @@ export const certificateDetailSchema = z
       submittedBy: z.string(),
       createdAt: timestamp,
       typeApprovalKnown: z.boolean(),
+      typeApproval: z
+        .object({ typeApprovalId: z.string(), id: z.string(), sequence: z.number().int(), extensionNumber: z.string() })
+        .nullable()
+        .openapi({ description: 'The master-data revision (id, sequence) the approved values come from' }),
       values: z.record(z.string(), z.unknown()).openapi({ description: 'Composed CocDataGroup values (type approval + vehicle + corrections)' }),
       provenance: z
-        .record(z.string(), z.object({ source: z.string(), by: z.string().optional(), at: z.string().optional() }))
+        .record(z.string(), z.object({ source: z.string(), by: z.string().optional(), at: z.string().optional(), revisionId: z.string().optional() }))
         .openapi({ description: 'Per leaf field path: where the value came from' }),
       corrections: z.array(z.record(z.string(), z.unknown())),
     }),
@@ -133,6 +150,8 @@ export const dataVersionListSchema = z
         errors: z.number().int(),
         warnings: z.number().int(),
         corrections: z.number().int(),
+        /** The type-approval revision the version is composed from (null: not in the master data). */
+        typeApprovalRevisionId: z.string().nullable(),
       }),
     ),
   })
@@ -143,7 +162,7 @@ export const dataDiffQuerySchema = z.object({
   to: z.coerce.number().int().min(1),
 });
 
-const provenanceSchema = z.object({ source: z.string(), by: z.string().optional(), at: z.string().optional() });
+const provenanceSchema = z.object({ source: z.string(), by: z.string().optional(), at: z.string().optional(), revisionId: z.string().optional() });
 
 export const dataDiffSchema = z
   .object({

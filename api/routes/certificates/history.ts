@@ -54,7 +54,7 @@ export const certificateHistoryRoutes: RouteModule = (table, { db }) => {
       const versions = await db.certificateDataVersion.findMany({
         where: { certificateId: row.id },
         orderBy: { version: 'asc' },
-        select: { version: true, source: true, submittedBy: true, reason: true, createdAt: true, hash: true, ruleSetVersion: true, findings: true, corrections: true },
+        select: { version: true, source: true, submittedBy: true, reason: true, createdAt: true, hash: true, ruleSetVersion: true, findings: true, corrections: true, typeApprovalRevisionId: true },
       });
       res.json({
         versions: versions.map((version) => {
@@ -71,6 +71,7 @@ export const certificateHistoryRoutes: RouteModule = (table, { db }) => {
             errors,
             warnings: findings.length - errors,
             corrections: (version.corrections as unknown[]).length,
+            typeApprovalRevisionId: version.typeApprovalRevisionId,
           };
         }),
       });

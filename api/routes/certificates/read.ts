@@ -5,7 +5,8 @@ import {
   certificateDetailSchema,
   certificateListQuerySchema,
   certificatePageSchema,
-  certificateViewSchema,
+  certificateStatusQuerySchema,
+  certificateStatusSchema,
   messageQuerySchema,
   type findingSchema,
 } from '../../../schemas/api/certificates.ts';
@@ -128,6 +129,7 @@ export const certificateReadRoutes: RouteModule = (table, { db, client }) => {
           submittedBy: data.dataVersion.submittedBy,
           createdAt: data.dataVersion.createdAt.toISOString(),
           typeApprovalKnown: data.typeApprovalKnown,
+          typeApproval: data.typeApproval,
           values: data.values as Record<string, unknown>,
           provenance: data.provenance,
           corrections: data.dataVersion.corrections,
@@ -151,16 +153,20 @@ export const certificateReadRoutes: RouteModule = (table, { db, client }) => {
     method: 'get',
     path: '/api/v1/certificates/:certificateId/status',
     operationId: 'getCertificateStatus',
-    summary: 'The live workflow state only (one Temporal query)',
+    summary: 'Where a certificate stands: its row (the projection), and with live=true the live workflow state',
+    description:
+      'The row is written with every audit batch of the workflow, so it follows the workflow closely without asking it. ' +
+      'live=true adds one Temporal query, which replays the workflow on a worker that no longer caches it.',
     tag: 'certificates',
     access: 'authenticated',
     params: certificateParamsSchema,
-    responses: { 200: { description: 'Live state', schema: certificateViewSchema }, 404: { description: 'No such certificate for your manufacturers' } },
-    async handler({ res, params, principal }) {
-      // The state carries the manufacturer: one Temporal query, no database read on this hot path.
-      const state = await liveState(params.certificateId);
-      if (!canSeeManufacturer(principal, state.manufacturerId)) throw notFound(`Certificate ${params.certificateId}`);
-      res.json(certificateView(state));
+    query: certificateStatusQuerySchema,
+    responses: { 200: { description: 'The status', schema: certificateStatusSchema }, 404: { description: 'No such certificate for your manufacturers' } },
+    async handler({ res, params, query, principal }) {
+      // One indexed row read: no workflow replay on this hot path, and an unknown id is a 404 at once.
+      const row = await visibleCertificate(db, principal, params.certificateId);
+      const status: z.input<typeof certificateStatusSchema> = { ...summary(row), ...(query.live ? { live: certificateView(await liveState(row.id)) } : {}) };
+      res.json(status);
     },
   });
 
