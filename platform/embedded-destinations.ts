@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { Destination } from '../schemas/config/destinations.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 import { ensureLocalPki, type LocalPki } from './local-pki.ts';
 import type { Logger } from './logger.ts';
 import { startNapSimulatorProcess } from './nap-simulator-process.ts';
@@ -88,11 +87,4 @@ function mutualTlsStatus(url: URL, pki: LocalPki): Promise<number> {
     req.on('error', reject);
     req.end();
   });
-}
-
-async function writeFileAtomic(path: string, content: string): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, path);
 }

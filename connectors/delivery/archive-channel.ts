@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../platform/atomic-file.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { ArchiveDestination } from '../../schemas/config/destinations.ts';
 import type { DeliveryChannel, DeliveryOutcome, SignedIviMessage, WithdrawalOutcome } from './channel.ts';
@@ -8,7 +9,7 @@ import type { DeliveryChannel, DeliveryOutcome, SignedIviMessage, WithdrawalOutc
 /**
  * A local archive folder: each signed message becomes `messages/<VIN>/<version>-<iviReferenceId>.xml`
  * with its receipt next to it (`….receipt.json`), a withdrawal `withdrawals/<VIN>/<at>.json`. Files
- * are written to a temporary name and renamed, so a reader never sees half a file. Delivering the
+ * are written atomically (platform/atomic-file.ts), so a reader never sees half a file. Delivering the
  * same message again finds the same bytes and answers with the first receipt (one file, not two);
  * other bytes under the same reference id are a conflict nobody should overwrite.
  */
@@ -30,7 +31,7 @@ export function createArchiveDeliveryChannel(destination: ArchiveDestination, op
     async withdraw(vin, reason): Promise<WithdrawalOutcome> {
       const at = new Date().toISOString();
       const name = join('withdrawals', safeSegment(vin), `${at.replace(/[:.]/g, '-')}.json`);
-      await writeAtomic(join(destination.dir, name), JSON.stringify({ vin, reason, at }, null, 2));
+      await writeFileAtomic(join(destination.dir, name), JSON.stringify({ vin, reason, at }, null, 2));
       logger.info({ vin, file: name }, 'withdrawal archived');
       return { status: 'withdrawn', receipt: { kind: 'archive_withdrawal', reference: name, at, acknowledged: true, detail: { vin, reason } } };
     },
@@ -66,8 +67,8 @@ async function archiveMessage(destination: ArchiveDestination, message: SignedIv
   const receiptPath = `${path.slice(0, -'.xml'.length)}.receipt.json`;
   const stored = existing === undefined ? undefined : await readReceipt(receiptPath);
   const receipt: ArchiveReceipt = stored ?? { file, vin: message.vin, iviReferenceId, iviVersionNumber: message.iviVersionNumber, sha256, archivedAt: new Date().toISOString() };
-  if (existing === undefined) await writeAtomic(path, message.xml);
-  if (!stored) await writeAtomic(receiptPath, JSON.stringify(receipt, null, 2));
+  if (existing === undefined) await writeFileAtomic(path, message.xml);
+  if (!stored) await writeFileAtomic(receiptPath, JSON.stringify(receipt, null, 2));
   logger.info({ vin: message.vin, iviReferenceId, file, replayed: stored !== undefined }, stored ? 'message already archived' : 'message archived');
   return {
     iviReferenceId,
@@ -83,23 +84,6 @@ async function readReceipt(path: string): Promise<ArchiveReceipt | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-/** Temporary file in the same folder, flushed, then renamed over the final name (atomic on one filesystem). */
-async function writeAtomic(path: string, content: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.tmp-${randomUUID()}`);
-  const handle = await open(temporary, 'wx', 0o644);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path).catch(async (error: unknown) => {
-    await rm(temporary, { force: true });
-    throw error;
-  });
 }
 
 /** VINs and reference ids are validated upstream; this only guarantees one path segment. */
