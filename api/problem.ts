@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { isRefusalKind, RefusedError, type RefusalKind } from '../auth/permissions.ts';
+import { isDatabaseUnavailable } from '../platform/database/unavailable.ts';
 import type { Problem } from '../schemas/api/problem.ts';
 
 export type { Problem };
@@ -107,6 +108,9 @@ const bodyErrors: Record<string, { code: string; title: string }> = {
   'request.size.invalid': { code: 'invalid_content_length', title: 'The body does not match its Content-Length' },
 };
 
+/** What a 503 for a database outage asks clients to wait: about one reconnect attempt of the pool. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Turns every thrown error into problem JSON; unexpected ones are logged and masked. */
 export const problemHandler: ErrorRequestHandler = (thrown: unknown, req, res, _next) => {
   const error = refusalProblem(thrown);
@@ -130,6 +134,13 @@ export const problemHandler: ErrorRequestHandler = (thrown: unknown, req, res, _
     const type = (error as { type?: string }).type ?? '';
     const known = bodyErrors[type] ?? { code: 'bad_request', title: 'The request could not be read' };
     sendProblem(res, { status, ...known, detail: (error as Error).message });
+    return;
+  }
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: clients (and load balancers) come back, and nothing is restarted.
+    req.log?.warn({ err: error }, 'database unavailable');
+    res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    sendProblem(res, { status: 503, code: 'database_unavailable', title: 'The database is not available; retry later', detail: `Retry after ${DATABASE_RETRY_AFTER_SECONDS} s` });
     return;
   }
   req.log?.error({ err: error }, 'unhandled error');

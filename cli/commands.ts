@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.ts';
-import { ensureSearchAttributes, startInfrastructure } from '../platform/infrastructure.ts';
+import { ensureSearchAttributes, startInfrastructure, stopLeftoverServers } from '../platform/infrastructure.ts';
 import { startApplication } from '../platform/application.ts';
 import { EMBEDDED_ARCHIVE_ID, EMBEDDED_NAP_ID } from '../platform/embedded-destinations.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -21,7 +21,9 @@ export function registerRunCommands(program: Command): void {
       if (config.ECOC_WORKER_OPS_PORT !== 0 && config.ECOC_WORKER_OPS_PORT === config.ECOC_API_PORT) {
         throw new Error(`ECOC_WORKER_OPS_PORT and ECOC_API_PORT are both ${config.ECOC_API_PORT}: the worker's operations port and the API need one port each`);
       }
-      // Check every port up front, so a busy one stops us before anything is started.
+      // A SIGKILLed earlier start's servers hold our ports: stop them first, then check every port
+      // up front, so a busy one stops us before anything is started.
+      await stopLeftoverServers(config, logger);
       await assertPortsFree([
         ...(config.TEMPORAL_ADDRESS
           ? []

@@ -7,8 +7,9 @@ import type { Logger } from './logger.ts';
 import { advisory, type ReadinessProbe } from './readiness.ts';
 import { resolveTemporalCli } from './temporal/cli-binary.ts';
 import { connectTemporalClient, describeTemporalConnection, temporalConnectionOptions } from './temporal/connection.ts';
-import { startDevServer } from './temporal/dev-server.ts';
+import { devServerPidFile, startDevServer } from './temporal/dev-server.ts';
 import { registerSearchAttributes } from './temporal/search-attributes.ts';
+import { stopLeftoverServer, supervise } from './supervisor.ts';
 
 export interface Infrastructure {
   temporalAddress: string;
@@ -31,6 +32,7 @@ export interface Infrastructure {
  */
 export async function startInfrastructure(config: Config, logger: Logger): Promise<Infrastructure> {
   const dataDir = resolve(config.ECOC_DATA_DIR);
+  await stopLeftoverServers(config, logger);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
@@ -43,7 +45,7 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
           port: config.ECOC_TEMPORAL_PORT,
           uiPort: config.ECOC_TEMPORAL_UI_PORT,
           namespace: config.TEMPORAL_NAMESPACE,
-          dbFilename: join(dataDir, 'temporal', 'temporal.db'),
+          dbFilename: temporalDbFilename(dataDir),
           logger: logger.child({ component: 'temporal' }),
         });
     if (temporal.stop) stops.push(temporal.stop);
@@ -58,7 +60,11 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
         database: 'ecoc',
         logger: logger.child({ component: 'postgres' }),
       });
-      stops.push(postgres.stop);
+      const supervisor = supervise({ what: 'embedded PostgreSQL', child: postgres.child, restart: postgres.restart }, logger.child({ component: 'supervisor' }));
+      stops.push(async () => {
+        supervisor.stop();
+        await postgres.stop();
+      });
       databaseUrl = postgres.url;
       ownerUrl = postgres.ownerUrl;
     }
@@ -79,6 +85,32 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
     throw error;
   }
 }
+
+/**
+ * The embedded servers an earlier `npm start` of this data directory left running when it was
+ * SIGKILLed (nothing could stop them), stopped so this start can take their ports: PostgreSQL by
+ * its own `postmaster.pid` (SIGINT: fast shutdown), the Temporal dev server and the NAP simulator
+ * by the pid files they keep next to their data. Called before any port is checked.
+ */
+export async function stopLeftoverServers(config: Config, logger: Logger): Promise<void> {
+  const dataDir = resolve(config.ECOC_DATA_DIR);
+  const log = logger.child({ component: 'supervisor' });
+  if (!config.DATABASE_URL) {
+    const clusterDir = join(dataDir, 'postgres', 'cluster');
+    await stopLeftoverServer({ pidFile: join(clusterDir, 'postmaster.pid'), ownMarker: clusterDir, what: 'embedded PostgreSQL', signal: 'SIGINT', logger: log });
+  }
+  if (!config.TEMPORAL_ADDRESS) {
+    const dbFilename = temporalDbFilename(dataDir);
+    await stopLeftoverServer({ pidFile: devServerPidFile(dbFilename), ownMarker: dbFilename, what: 'Temporal dev server', signal: 'SIGTERM', logger: log });
+  }
+  if (!config.ECOC_DESTINATIONS_FILE) {
+    // The embedded NAP simulator keeps its pid in its state directory (platform/embedded-destinations.ts).
+    const stateDir = join(dataDir, 'nap-simulator', 'state');
+    await stopLeftoverServer({ pidFile: join(stateDir, 'server.pid'), ownMarker: stateDir, what: 'embedded NAP simulator', signal: 'SIGTERM', logger: log });
+  }
+}
+
+const temporalDbFilename = (dataDir: string) => join(dataDir, 'temporal', 'temporal.db');
 
 /** On a server the app did not start, register the app's search attributes (idempotent). */
 export async function ensureSearchAttributes(config: Config, logger: Logger): Promise<{ address: string }> {

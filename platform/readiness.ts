@@ -1,6 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Database } from './database/prisma.ts';
+import { isDatabaseUnavailable } from './database/unavailable.ts';
 
 // CommonJS package: named ESM imports fail under plain Node.
 const { temporal } = proto;
@@ -78,7 +79,13 @@ export function temporalProbe(connection: Connection): ReadinessProbe {
 
 export function databaseProbe(db: Database): ReadinessProbe {
   return async () => {
-    await db.$queryRaw`SELECT 1`;
+    try {
+      await db.$queryRaw`SELECT 1`;
+    } catch (error) {
+      // Driver errors often carry no message of their own: say what kind of failure it is.
+      if (isDatabaseUnavailable(error)) return { ok: false, detail: 'unavailable: the database server does not accept connections (down or restarting)' };
+      throw error;
+    }
     return { ok: true, detail: 'reachable' };
   };
 }

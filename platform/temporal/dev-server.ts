@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../logger.ts';
 import { assertPortsFree } from '../ports.ts';
@@ -48,6 +48,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...devServerSearchAttributeFlags(),
   ];
   const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The next start finds a server a SIGKILLed parent left behind (platform/supervisor.ts).
+  if (dbFilename && child.pid) writeFileSync(devServerPidFile(dbFilename), `${child.pid}\n`);
   // Never leave a server behind when this process ends without a clean stop.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -92,6 +94,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     uiUrl: uiPort ? `http://localhost:${uiPort}` : undefined,
     stop: () => stopChild(child),
   };
+}
+
+/** Where a persistent dev server's pid is kept, next to its database file. */
+export function devServerPidFile(dbFilename: string): string {
+  return join(dirname(dbFilename), 'server.pid');
 }
 
 /** SIGTERM, then SIGKILL if the process ignores it; resolves once it has exited. */

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../../../platform/logger.ts';
 import { startNapSimulator } from './server.ts';
@@ -32,6 +34,8 @@ const simulator = await startNapSimulator({
   stateDir: options.stateDir,
   logger,
 });
+// A start after its parent was SIGKILLed finds it here (platform/infrastructure.ts stopLeftoverServers).
+writeFileSync(join(options.stateDir, 'server.pid'), `${process.pid}\n`);
 process.stdout.write(`${JSON.stringify({ event: 'listening', url: simulator.url, port: simulator.port })}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
