@@ -111,7 +111,7 @@ describe('ecoc start (the whole embedded stack)', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(serverProcesses()).toEqual([]);
-  });
+  }, 300_000);
 
   it('refuses to start when a port is taken, naming the port and the variable, and starts nothing', async () => {
     const blocker = createServer();
