@@ -23,7 +23,7 @@ describe('workflow determinism (replay of recorded histories)', () => {
   it('has the representative histories', () => {
     const v1 = ['correction-after-delivery', 'happy-path', 'reject-correct-approve', 'withdrawal'].map((name) => `v1-${name}.json`);
     const v2 = [...v1.map((name) => name.replace('v1-', 'v2-')), 'v2-release-now-batch.json', 'v2-routing-after-delivery.json', 'v2-audit-witness.json'];
-    const v3 = v2.filter((name) => name !== 'v2-audit-witness.json').map((name) => name.replace('v2-', 'v3-'));
+    const v3 = [...v2.filter((name) => name !== 'v2-audit-witness.json').map((name) => name.replace('v2-', 'v3-')), 'v3-type-approval-impact.json', 'v3-type-approval-corrections.json'];
     expect(histories.map((h) => h.name).sort()).toEqual([...v1, ...v2, ...v3].sort());
   });
 

@@ -5,6 +5,7 @@ import type { TypeApprovalDraftInput } from '../../schemas/ivi/type-approval.ts'
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 import { approveUpdate, rejectUpdate, releaseNowUpdate } from '../../workflows/certificate/definitions.ts';
 import { startApiHarness, type ApiHarness } from '../support/api.ts';
+import { recordHistory } from '../support/histories.ts';
 import { specimenApproval } from '../inbox/support.ts';
 import { actors, nextVin, specimenRecord } from '../support/lifecycle.ts';
 
@@ -174,6 +175,8 @@ describe('type-approval master data and change impact', () => {
     expect(messages[1]!.unsignedXml).toContain(`<MassInRunningOrder>${NEW_MASS}</MassInRunningOrder>`);
     const afterCorrection = await report();
     expect(afterCorrection.counts.byAction).toMatchObject({ correction_issued: 1 });
+    await recordHistory('type-approval-impact', lifecycle.client.workflow.getHandle(published.json.impactWorkflowId));
+    await recordHistory('type-approval-corrections', lifecycle.client.workflow.getHandle(corrections.json.workflowId));
 
     // Every step is in the audit trail.
     const audit = await lifecycle.db.auditRecord.findMany({ where: { action: { contains: 'type_approval' } }, select: { action: true } });
