@@ -8,19 +8,21 @@ import { approveUpdate, releaseNowUpdate } from '../../workflows/certificate/def
 import { actors, nextVin, specimenRecord, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 import { runCli, type RunningCli } from '../support/processes.ts';
 
-/** How long the NAP holds its answer: the delivery is in flight when SIGTERM arrives. */
-const NAP_ANSWER_DELAY_MS = 8_000;
+/** How long the NAP holds its answer: the delivery is in flight when SIGTERM arrives (below the delivery's 30 s heartbeat timeout). */
+const NAP_ANSWER_DELAY_MS = 15_000;
 
 /**
- * The production worker (`ecoc worker`) gets SIGTERM while a delivery to the NAP is in flight (the
- * NAP has the message and holds its answer): within ECOC_WORKER_SHUTDOWN_GRACE the worker stops
- * polling, lets the delivery finish, reports it and exits 0. A new worker then carries the
- * certificate on to acknowledged, and the NAP has the message exactly once.
+ * A rolling deploy of the production worker (`ecoc worker`): two workers run (the old and its
+ * replacement); while a delivery to the NAP is in flight in one of them (the NAP has the message
+ * and holds its answer), that one gets SIGTERM. Within ECOC_WORKER_SHUTDOWN_GRACE the old worker stops polling, lets the delivery
+ * finish (its report to the certificate workflow is handled by the new worker's workflow poller),
+ * and exits 0; the new worker carries the certificate on to acknowledged, and the NAP has the
+ * message exactly once.
  */
 describe('worker shutdown grace (SIGTERM mid-delivery)', () => {
   let h: LifecycleHarness;
   let bundlePath: string;
-  let worker: RunningCli | undefined;
+  const workers: RunningCli[] = [];
 
   beforeAll(async () => {
     const [harness, code] = await Promise.all([startLifecycleHarness(), bundleWorkflows()]);
@@ -29,7 +31,8 @@ describe('worker shutdown grace (SIGTERM mid-delivery)', () => {
     writeFileSync(bundlePath, code);
   });
   afterAll(async () => {
-    if (worker && worker.child.exitCode === null && worker.child.signalCode === null) {
+    for (const worker of workers) {
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null) continue;
       worker.child.kill('SIGKILL');
       await worker.exited;
     }
@@ -47,6 +50,7 @@ describe('worker shutdown grace (SIGTERM mid-delivery)', () => {
       ECOC_WORKER_SHUTDOWN_GRACE: '60s',
       ECOC_LOG_LEVEL: 'debug',
     });
+    workers.push(started);
     await waitFor(
       async () => {
         if (started.child.exitCode !== null) throw new Error(`ecoc worker exited with ${started.child.exitCode}`);
@@ -76,9 +80,11 @@ describe('worker shutdown grace (SIGTERM mid-delivery)', () => {
     });
   }
 
-  it('lets the in-flight delivery finish, exits cleanly, and a new worker completes the certificate; the NAP has the message once', async () => {
+  it('lets the in-flight delivery finish, exits cleanly, and the new worker completes the certificate; the NAP has the message once', async () => {
     const taskQueue = `grace-${Date.now()}`;
-    worker = await startWorkerProcess(taskQueue);
+    const pair = await Promise.all([startWorkerProcess(taskQueue), startWorkerProcess(taskQueue)]);
+    const delivered = /"activity":"deliverReleaseChunk","outcome":"completed"/;
+    const deliveryStarted = (worker: RunningCli) => worker.output().split('\n').some((line) => line.includes('"activityType":"deliverReleaseChunk"') && line.includes('"msg":"Activity started"'));
     const vin = nextVin();
     const { certificateId } = await h.ingestOn(taskQueue)(specimenRecord(vin));
     const handle = h.client.workflow.getHandle(certificateId);
@@ -90,22 +96,27 @@ describe('worker shutdown grace (SIGTERM mid-delivery)', () => {
     await handle.executeUpdate(releaseNowUpdate, { args: [{ actor: actors.release }] });
     // The NAP has stored the message and holds its answer: the delivery activity is in flight.
     await waitFor(async () => Boolean(await h.nap.received(vin)), { timeoutMs: 60_000, what: 'the message at the NAP' });
-    const signalled = Date.now();
-    worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
-    const stopping = worker.output().slice(worker.output().indexOf('"msg":"stopping"'));
+    await napAdmin('/admin/delay', { ms: 0 }); // for later calls; the held answer keeps its delay
+    const old = pair.find(deliveryStarted)!;
+    const replacement = pair.find((worker) => worker !== old)!;
+    expect(old, 'the worker running the delivery').toBeDefined();
+    // Still in flight as it is told to stop.
+    expect(old.output()).not.toMatch(delivered);
+    old.child.kill('SIGTERM');
+    expect(await old.exited).toBe(0);
+    const stopping = old.output().slice(old.output().indexOf('"msg":"stopping"'));
     // It waited for the NAP's answer and finished the delivery itself, rather than abandoning it.
-    expect(Date.now() - signalled).toBeGreaterThan(NAP_ANSWER_DELAY_MS / 2);
-    expect(stopping).toMatch(/"activity":"deliverReleaseChunk","outcome":"completed"/);
+    expect(stopping).toMatch(delivered);
+    expect(stopping).not.toContain('worker stopped with an error');
     expect(stopping).toContain('"msg":"stopped cleanly"');
-    expect(await napAdmin('/admin/delay', { ms: 0 })).toBe(200);
 
-    worker = await startWorkerProcess(taskQueue);
     const done = await h.waitForStatus(certificateId, 'acknowledged', 120_000);
     expect(done.status).toBe('acknowledged');
     expect((await h.nap.received(vin))?.messages).toHaveLength(1);
     expect(await h.db.deliveryReceipt.count({ where: { certificateId } })).toBe(1);
-    worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    // The replacement did not deliver again.
+    expect(replacement.output()).not.toMatch(delivered);
+    replacement.child.kill('SIGTERM');
+    expect(await replacement.exited).toBe(0);
   }, 400_000);
 });
