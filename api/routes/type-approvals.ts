@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { seesAllManufacturers, canSeeManufacturer, type Principal } from '../../auth/principal.ts';
 import { RefusedError } from '../../auth/permissions.ts';
 import { readTypeApprovalFile, writeTypeApprovalFile } from '../../ivi/type-approvals/files/index.ts';
-import { approvalReadiness, impactReport, impactStateCounts, revisionChanges } from '../../ivi/type-approvals/impact.ts';
+import { approvalReadiness, impactReport, impactStateCounts, readinessOverview, revisionChanges } from '../../ivi/type-approvals/impact.ts';
 import { createTypeApprovalRepository } from '../../ivi/type-approvals/repository.ts';
 import { startCorrections, startImpact, impactWorkflowView } from '../../ivi/type-approvals/service.ts';
 import {
@@ -17,6 +17,7 @@ import {
   importReportSchema,
   openDraftBodySchema,
   publishResultSchema,
+  readinessOverviewSchema,
   readinessSchema,
   revisionContentSchema,
   revisionDiffSchema,
@@ -76,6 +77,20 @@ export const typeApprovalRoutes: RouteModule = (table, { db, client, config }) =
     responses: { 200: { description: 'Approvals with their newest published revision and open draft', schema: typeApprovalListSchema } },
     async handler({ res, query, principal }) {
       res.json({ approvals: await repository.list(scopeOf(principal), query) });
+    },
+  });
+
+  // Before /:typeApprovalId, which would take `readiness` for an id.
+  table.add({
+    method: 'get',
+    path: '/api/v1/type-approvals/readiness',
+    operationId: 'getTypeApprovalsReadinessOverview',
+    summary: 'Per approval: its certificates, how many delivered and how many blocked (one grouped query, for the console dashboard)',
+    tag: 'type-approvals',
+    access: 'typeApprovals.view',
+    responses: { 200: { description: 'Readiness per approval', schema: readinessOverviewSchema } },
+    async handler({ res, principal }) {
+      res.json({ approvals: await readinessOverview(db, scopeOf(principal)) });
     },
   });
 

@@ -52,3 +52,8 @@ export function table(headers: string[], rows: Child[][], caption?: string): HTM
     ),
   );
 }
+
+/** A term and its description in a `dl.facts`. */
+export function fact(term: string, description: Child): HTMLElement[] {
+  return [h('dt', {}, term), h('dd', {}, description)];
+}

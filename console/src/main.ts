@@ -1,13 +1,17 @@
 import { ApiError, whenUnauthenticated } from './api.ts';
 import { h } from './dom.ts';
-import { resume, signOut, type Session } from './session.ts';
+import { can, resume, signOut, type Session } from './session.ts';
 import { certificateView } from './views/certificate.ts';
 import { dashboardView } from './views/dashboard.ts';
 import { isQueue, queueTitles, queueView } from './views/queue.ts';
 import { signInView } from './views/sign-in.ts';
+import { impactView } from './views/impact.ts';
+import { typeApprovalView } from './views/type-approval.ts';
+import { typeApprovalsView } from './views/type-approvals.ts';
 
 /**
- * The console: hash routes (`#/dashboard`, `#/queue/<queue>?filters`, `#/certificates/<id>`)
+ * The console: hash routes (`#/dashboard`, `#/queue/<queue>?filters`, `#/certificates/<id>`,
+ * `#/type-approvals?q=`, `#/type-approvals/<id>?revision=…`, `#/type-approvals/revisions/<id>/impact`)
  * over the API, rendered with the DOM API. No framework, no client state beyond the session.
  */
 const main = document.getElementById('main')!;
@@ -28,6 +32,7 @@ function header(session: Session | undefined): void {
       { 'aria-label': 'Main' },
       link('#/dashboard', 'Dashboard'),
       Object.entries(queueTitles).map(([queue, title]) => link(`#/queue/${queue}`, title)),
+      can(session, 'typeApprovals.view') ? link('#/type-approvals', 'Type approvals') : null,
     ),
     h(
       'div',
@@ -36,6 +41,14 @@ function header(session: Session | undefined): void {
       h('button', { type: 'button', className: 'secondary', onClick: () => leave('Signed out.') }, 'Sign out'),
     ),
   );
+}
+
+/** The message for the route a page moves to (go), shown once there. */
+let flash: string | undefined;
+function go(href: string, message: string): void {
+  if (location.hash === href) return void route(message);
+  flash = message;
+  location.hash = href;
 }
 
 function leave(notice: string): void {
@@ -70,8 +83,17 @@ async function route(message?: string): Promise<void> {
       const id = decodeURIComponent(parts[1]);
       view = await certificateView(session, id, { refresh: (next) => void route(next), isCurrent: () => generation === current, message });
       title = id;
+    } else if (parts[0] === 'type-approvals' && parts[1] === 'revisions' && parts[2] && parts[3] === 'impact') {
+      view = await impactView(session, decodeURIComponent(parts[2]), { refresh: (next) => void route(next), isCurrent: () => generation === current, message });
+      title = 'Impact';
+    } else if (parts[0] === 'type-approvals' && parts[1]) {
+      view = await typeApprovalView(session, decodeURIComponent(parts[1]), parameters, { refresh: (next) => void route(next), go, message });
+      title = 'Type approval';
+    } else if (parts[0] === 'type-approvals') {
+      view = await typeApprovalsView(session, parameters);
+      title = 'Type approvals';
     } else {
-      view = await dashboardView();
+      view = await dashboardView(session);
       title = 'Dashboard';
     }
     if (generation === current) show(view, title);
@@ -87,5 +109,9 @@ document.querySelector('.skip-link')?.addEventListener('click', (event) => {
   event.preventDefault();
   main.focus();
 });
-window.addEventListener('hashchange', () => void route());
+window.addEventListener('hashchange', () => {
+  const message = flash;
+  flash = undefined;
+  void route(message);
+});
 void route();

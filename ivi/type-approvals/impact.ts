@@ -38,6 +38,9 @@ export interface RevisionChanges {
 
 const versionKey = (variant: string, version: string) => JSON.stringify([variant, version]);
 
+const CACHED_REVISIONS = 20;
+const publishedChanges = new Map<string, RevisionChanges>();
+
 /**
  * What a published revision changed compared with the published revision in effect before it:
  * the variants/versions whose certificate values differ (approval fields such as the issue date
@@ -46,6 +49,9 @@ const versionKey = (variant: string, version: string) => JSON.stringify([variant
 export async function revisionChanges(db: Database, revisionId: string): Promise<RevisionChanges> {
   const row = await db.typeApprovalRevision.findUnique({ where: { id: revisionId }, include: { typeApproval: true } });
   if (!row) throw new UnknownTypeApprovalError(`type-approval revision ${revisionId}`);
+  // Published revisions never change, so neither does what they changed (every impact page asks again).
+  const cached = row.status === 'published' ? publishedChanges.get(revisionId) : undefined;
+  if (cached) return cached;
   const previous = await db.typeApprovalRevision.findFirst({
     where: { typeApprovalId: row.typeApprovalId, status: 'published', id: { not: row.id }, effectiveDate: { lte: row.effectiveDate }, sequence: { lt: row.sequence } },
     orderBy: [{ effectiveDate: 'desc' }, { sequence: 'desc' }],
@@ -64,7 +70,7 @@ export async function revisionChanges(db: Database, revisionId: string): Promise
       if (!changed.has(key)) changed.set(key, identity);
     }
   }
-  return {
+  const result: RevisionChanges = {
     revision: {
       id: row.id,
       sequence: row.sequence,
@@ -79,6 +85,11 @@ export async function revisionChanges(db: Database, revisionId: string): Promise
     diff,
     changed,
   };
+  if (row.status === 'published') {
+    publishedChanges.set(revisionId, result);
+    if (publishedChanges.size > CACHED_REVISIONS) publishedChanges.delete(publishedChanges.keys().next().value!);
+  }
+  return result;
 }
 
 interface CertificateRow {
@@ -357,4 +368,29 @@ export async function approvalReadiness(db: Database, typeApprovalId: string, sc
     blockingRules: [...blocking].map(([code, certificates]) => ({ code, certificates })).sort((a, b) => b.certificates - a.certificates),
     versions: [...groups.values()],
   };
+}
+
+/**
+ * Readiness of every approval in scope at a glance (the console dashboard card): certificates per
+ * approval, how many delivered and how many blocked. One grouped query over the certificate index.
+ */
+export async function readinessOverview(db: Database, scope: readonly string[] | 'all') {
+  const rows = await db.$queryRaw<{ id: string; manufacturer_id: string; number: string; total: bigint; delivered: bigint; blocked: bigint; in_review: bigint }[]>`
+    SELECT a.id, a.manufacturer_id, a.number, count(c.id) AS total,
+      count(c.id) FILTER (WHERE c.status IN ('delivered', 'acknowledged')) AS delivered,
+      count(c.id) FILTER (WHERE c.status = 'blocked') AS blocked,
+      count(c.id) FILTER (WHERE c.status = 'in_review') AS in_review
+    FROM type_approval a
+    LEFT JOIN certificate c ON c.manufacturer_id = a.manufacturer_id AND c.type_approval_number = a.number
+    WHERE ${scope === 'all'} OR a.manufacturer_id = ANY(${scope === 'all' ? [] : [...scope]}::text[])
+    GROUP BY a.id ORDER BY a.manufacturer_id, a.number LIMIT 500`;
+  return rows.map((row) => ({
+    typeApprovalId: row.id,
+    manufacturerId: row.manufacturer_id,
+    number: row.number,
+    certificates: Number(row.total),
+    delivered: Number(row.delivered),
+    blocked: Number(row.blocked),
+    inReview: Number(row.in_review),
+  }));
 }

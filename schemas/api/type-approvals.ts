@@ -179,3 +179,20 @@ export const readinessSchema = z
     ),
   })
   .openapi('TypeApprovalReadiness');
+
+export const readinessOverviewSchema = z
+  .object({
+    approvals: z.array(
+      z.object({
+        typeApprovalId: z.string(),
+        manufacturerId: z.string(),
+        number: z.string(),
+        certificates: z.number().int(),
+        /** Delivered or acknowledged. */
+        delivered: z.number().int(),
+        blocked: z.number().int(),
+        inReview: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('TypeApprovalReadinessOverview');

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 import type { certificateDetailSchema } from '../../../schemas/api/certificates.ts';
-import { ApiError, postJson } from '../api.ts';
+import { postJson } from '../api.ts';
 import { field, h } from '../dom.ts';
 import { can, type Session } from '../session.ts';
+import { actionForm, refusalBox, typedValue } from './forms.ts';
 
 export type CertificateDetail = z.infer<typeof certificateDetailSchema>;
 
@@ -23,36 +24,11 @@ export interface ActionPanel {
 export function actionPanel(session: Session, detail: CertificateDetail, leaves: Map<string, unknown>, done: (message: string) => void): ActionPanel {
   const { state } = detail;
   const base = `/api/v1/certificates/${encodeURIComponent(state.certificateId)}`;
-  const refusal = h('div', { className: 'refusal', role: 'alert', 'aria-live': 'assertive' });
+  const refusal = refusalBox();
   const forms: HTMLElement[] = [];
 
   const action = (label: string, path: string, body: () => unknown, success: (result: { state: { status: string } }) => string, ...fields: HTMLElement[]) => {
-    const button = h('button', { type: 'submit' }, label);
-    const form = h(
-      'form',
-      {
-        className: 'action',
-        onSubmit: async (event: Event) => {
-          event.preventDefault();
-          refusal.textContent = '';
-          refusal.classList.remove('shown');
-          button.disabled = true;
-          try {
-            const result = await postJson<{ state: { status: string } }>(`${base}/${path}`, body());
-            done(success(result));
-          } catch (error) {
-            refusal.textContent = error instanceof ApiError ? `${label} refused (HTTP ${error.status}${error.problem.code ? `, ${error.problem.code}` : ''}): ${error.describe()}` : `${label} failed: ${(error as Error).message}`;
-            refusal.classList.add('shown');
-          } finally {
-            button.disabled = false;
-          }
-        },
-      },
-      ...fields,
-      button,
-    );
-    forms.push(form);
-    return form;
+    forms.push(actionForm(label, refusal, async () => success(await postJson<{ state: { status: string } }>(`${base}/${path}`, body())), done, ...fields));
   };
   const text = (name: string, required = true) => h('input', { name, required, autocomplete: 'off' });
   const area = (name: string, required = true) => h('textarea', { name, required, rows: '2' });
@@ -76,10 +52,7 @@ export function actionPanel(session: Session, detail: CertificateDetail, leaves:
       'Correct field',
       'corrections',
       () => {
-        const current = leaves.get(path.value.trim());
-        const raw = value.value.trim();
-        const typed = raw === '' ? null : typeof current === 'number' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-        return { reason: reason.value.trim(), corrections: [{ path: path.value.trim(), value: typed }] };
+        return { reason: reason.value.trim(), corrections: [{ path: path.value.trim(), value: typedValue(value.value, leaves.get(path.value.trim())) }] };
       },
       (result) => `Correction stored as a new data version; the certificate is ${result.state.status.replace(/_/g, ' ')} and will be validated again.`,
       field('Field path', path, 'As in the data table, e.g. CocDataGroup/MassGroup/ActualMass'),

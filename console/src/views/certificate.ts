@@ -2,10 +2,11 @@ import type { DataDiff, DataVersionList, ReceiptList } from '../../../schemas/ap
 import { leafValues } from '../../../ivi/leaf-values.ts';
 import { ApiError, download, getJson, query } from '../api.ts';
 import { cocSections, leafLabel, topElement } from '../coc-sections.ts';
-import { field, h, options, table, type Child } from '../dom.ts';
+import { fact, field, h, options, table, type Child } from '../dom.ts';
 import { dateTime, displayValue, duration, humanize, sourceBadge, statusBadge, statusLabel } from '../format.ts';
 import { workflowUrl, type Session } from '../session.ts';
 import { actionPanel, type CertificateDetail } from './actions.ts';
+import { approvalHref } from './type-approvals.ts';
 
 /** States the workflow leaves on its own: the page follows them until a person is needed again. */
 const moving = new Set(['received', 'validating', 'generated', 'approved', 'signed', 'delivering']);
@@ -44,7 +45,7 @@ export async function certificateView(session: Session, certificateId: string, h
       { className: 'facts' },
       fact('State', statusBadge(state.status)),
       fact('Manufacturer', certificate.manufacturerId),
-      fact('Type approval', `${certificate.typeApprovalNumber} · variant ${certificate.variant} · version ${certificate.version}`),
+      fact('Type approval', typeApprovalFact(detail)),
       fact('Destination', certificate.destination ?? '—'),
       fact('Owner', state.owner ?? 'unassigned'),
       fact('Data version', `${state.dataVersion} (from ${detail.data.source}, by ${detail.data.submittedBy})`),
@@ -84,8 +85,19 @@ function follow(base: string, detail: CertificateDetail, hooks: CertificatePageH
   window.setTimeout(tick, POLL_MS);
 }
 
-function fact(term: string, description: Child): HTMLElement[] {
-  return [h('dt', {}, term), h('dd', {}, description)];
+/** Where the approved values came from: the exact revision and version on the approval page. */
+function revisionLink(detail: CertificateDetail, revisionId: string, label: Child): Child {
+  const { typeApproval } = detail.data;
+  if (!typeApproval) return label;
+  return h('a', { href: approvalHref(typeApproval.typeApprovalId, { revision: revisionId, variant: detail.certificate.variant, version: detail.certificate.version }) }, label);
+}
+
+function typeApprovalFact(detail: CertificateDetail): Child {
+  const { certificate } = detail;
+  const text = `${certificate.typeApprovalNumber} · variant ${certificate.variant} · version ${certificate.version}`;
+  const { typeApproval } = detail.data;
+  if (!typeApproval) return text;
+  return [text, ' · ', revisionLink(detail, typeApproval.id, `revision ${typeApproval.sequence} (extension ${typeApproval.extensionNumber})`)];
 }
 
 function notices(detail: CertificateDetail): HTMLElement | null {
@@ -138,7 +150,7 @@ function dataSection(detail: CertificateDetail, leaves: Map<string, unknown>, co
           index === 0 ? entry : '',
           h('span', { title: path }, leafLabel(path, humanize)),
           displayValue(leaves.get(path)),
-          sourceBadge(source(path)),
+          source(path)?.revisionId ? revisionLink(detail, source(path)!.revisionId!, sourceBadge(source(path))) : sourceBadge(source(path)),
           ...(correct ? [h('button', { type: 'button', className: 'link', 'aria-label': `Correct ${leafLabel(path, humanize)}`, onClick: () => correct(path, leaves.get(path)) }, 'Correct')] : []),
         ]),
       );

@@ -1,11 +1,20 @@
+import type { z } from 'zod';
 import type { Dashboard } from '../../../schemas/api/console.ts';
+import type { readinessOverviewSchema } from '../../../schemas/api/type-approvals.ts';
 import { certificateStatuses } from '../model.ts';
 import { getJson, query } from '../api.ts';
 import { h, table } from '../dom.ts';
 import { dateTime, duration, percent, statusLabel } from '../format.ts';
+import { can, type Session } from '../session.ts';
+import { approvalHref } from './type-approvals.ts';
 
-export async function dashboardView(): Promise<HTMLElement> {
-  const data = await getJson<Dashboard>('/api/v1/console/dashboard');
+type ReadinessOverview = z.infer<typeof readinessOverviewSchema>;
+
+export async function dashboardView(session: Session): Promise<HTMLElement> {
+  const [data, approvals] = await Promise.all([
+    getJson<Dashboard>('/api/v1/console/dashboard'),
+    can(session, 'typeApprovals.view') ? getJson<ReadinessOverview>('/api/v1/type-approvals/readiness') : Promise.resolve(null),
+  ]);
   const now = new Date(data.generatedAt).getTime();
   const blocked = data.counts.filter((row) => row.status === 'blocked').reduce((sum, row) => sum + row.count, 0);
   const ready = data.counts.filter((row) => row.status === 'awaiting_release').reduce((sum, row) => sum + row.count, 0);
@@ -25,6 +34,7 @@ export async function dashboardView(): Promise<HTMLElement> {
     ),
     h('section', {}, h('h2', {}, 'Certificates by state'), stateTable(data)),
     h('section', {}, h('h2', {}, 'Review backlog'), backlog(data, now)),
+    approvals ? h('section', {}, h('h2', {}, 'Type approvals'), approvalReadiness(approvals)) : null,
     h('section', {}, h('h2', {}, 'Releases'), releases(data)),
     h('section', {}, h('h2', {}, 'Destinations'), destinations(data)),
   );
@@ -36,6 +46,22 @@ function destinations(data: Dashboard): HTMLElement {
   return table(
     ['Destination', 'Kind', 'What it is'],
     data.destinations.map((destination) => [destination.id, destination.kind, destination.description ?? '—']),
+  );
+}
+
+/** Per approval: its certificates, how many delivered, how many blocked (one call, one grouped query). */
+function approvalReadiness({ approvals }: ReadinessOverview): HTMLElement {
+  if (approvals.length === 0) return h('p', {}, 'No type approvals in the master data: every certificate carries all its values itself. ', h('a', { href: '#/type-approvals' }, 'Import one'));
+  return table(
+    ['Approval', 'Manufacturer', 'Certificates', 'Delivered', 'Blocked', 'In review'],
+    approvals.map((approval) => [
+      h('a', { href: approvalHref(approval.typeApprovalId) }, approval.number),
+      approval.manufacturerId,
+      String(approval.certificates),
+      approval.certificates && approval.delivered === approval.certificates ? `${approval.delivered} (all)` : String(approval.delivered),
+      approval.blocked ? h('span', { className: 'overdue' }, String(approval.blocked)) : '0',
+      String(approval.inReview),
+    ]),
   );
 }
 
