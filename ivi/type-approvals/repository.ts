@@ -174,7 +174,8 @@ export function createTypeApprovalRepository(db: Database) {
       revision: revisionOf(row),
       approval: {
         ...approvalHeader(row),
-        versions: versions.map((version) => ({ variant: version.variant, version: version.version, values: cocDataGroupValuesSchema.parse(version.values) })),
+        // Checked against the IVI schema when written (saveDraft, setDraftValue); thousands of versions are not parsed again on every read.
+        versions: versions.map((version) => ({ variant: version.variant, version: version.version, values: version.values as CocDataGroupValues })),
       },
     };
   }
