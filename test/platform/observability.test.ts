@@ -90,6 +90,9 @@ describe('the worker role’s operations port, during a lifecycle run (worker an
     expect(text).toMatch(/^temporal_worker_task_slots_available\{/m);
     expect(text).toMatch(/^ecoc_signing_certificate_expiry_days \d+/m);
     expect(text).toMatch(/^process_resident_memory_bytes /m);
+    // Which workflow code this worker runs: the bundle's sha256.
+    expect(h.app.worker!.buildId).toMatch(/^[0-9a-f]{24}$/);
+    expect(sample(text, 'ecoc_worker_build_info', { build_id: h.app.worker!.buildId })).toBe(1);
     // Operational numbers only: no certificate data on the unauthenticated port.
     expect(text).not.toMatch(/^ecoc_certificates\{/m);
   });
