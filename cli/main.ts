@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerApprovalCommands } from './approvals.ts';
 import { registerAuditCommands } from './audit.ts';
 import { registerRunCommands } from './commands.ts';
 import { registerInboxCommands } from './inbox.ts';
@@ -11,6 +12,7 @@ registerInboxCommands(program);
 registerReleaseCommands(program);
 registerKeyCommands(program);
 registerAuditCommands(program);
+registerApprovalCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Expected failures (bad config, busy ports, missing binaries) carry their own clear message.
