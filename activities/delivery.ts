@@ -11,7 +11,7 @@ import type { Database } from '../platform/database/prisma.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import { acknowledgeSignal } from '../workflows/certificate/definitions.ts';
 import type { ActivityDependencies } from './dependencies.ts';
-import { nonRetryable, rethrowClassified } from './failures.ts';
+import { nonRetryable, rethrowClassified, retryLater } from './failures.ts';
 
 /**
  * The one delivery path: every message goes out through `channel.deliver` (NAP or SFTP alike, as
@@ -196,7 +196,7 @@ export function createDeliveryActivities({ db, channel, client, config, logger }
       const attempt = await delivery.deliver(input.destination, { packageId: `ecoc-${message.vin}-${input.iviReferenceId}`, createdAt: new Date(0).toISOString(), messages: [message] });
       const [rejection] = attempt.rejected;
       if (rejection) nonRetryable(new DestinationRejectedError(rejection.reason));
-      if (attempt.outage) throw attempt.outage;
+      if (attempt.outage) retryLater(attempt.outage);
       const receipt = attempt.receipts.get(message.iviReferenceId);
       if (!receipt) throw new Error(`${input.destination} gave no answer for message ${input.iviReferenceId}`);
       await writeAuditEntries(db, input.audit);

@@ -6,7 +6,7 @@ import { claimForReleaseUpdate, type DeliveryReport, reportDeliveryUpdate } from
 import type { ChunkInput, ChunkOutcome, ClaimedCertificate, ReleaseOverrides, ReleasePlan, SelectionCursor } from '../workflows/release/definitions.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 import { createDelivery, findSignedMessages, type StoredReceipt } from './delivery.ts';
-import { rethrowClassified } from './failures.ts';
+import { rethrowClassified, retryLater } from './failures.ts';
 
 /**
  * Steps of a batch release. Every step is safe to repeat: claims and outcome reports carry an
@@ -144,7 +144,7 @@ export function createReleaseActivities({ db, config, channel, client, logger }:
       const delivered = await reportDelivered(input, attempt.receipts);
       const failed = await reportFailed(input.batchId, rejected, true);
       // What is settled is reported; the retry sends only what has no receipt yet.
-      if (attempt.outage) throw attempt.outage;
+      if (attempt.outage) retryLater(attempt.outage);
       // Receipts of this batch still waiting for the destination's acknowledgement came with this chunk's package.
       const awaitingAcknowledgement = [...attempt.receipts.values()].some((r) => r.batchId === input.batchId && r.acknowledgedAt === null);
       return { delivered, failed, failedPermanently: failed, packageId: awaitingAcknowledgement ? input.packageId : undefined };

@@ -3,7 +3,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { NapDestination } from '../../schemas/config/destinations.ts';
 import { createNapClient } from '../nap/client.ts';
 import type { DeliveryChannel, DeliveryOutcome, WithdrawalOutcome } from './channel.ts';
-import { TemporarilyUnavailableError } from './errors.ts';
+import { PermanentConnectorError, TemporarilyUnavailableError } from './errors.ts';
 
 export interface NapChannelOptions {
   logger: Logger;
@@ -34,6 +34,8 @@ export async function createNapDeliveryChannel(destination: NapDestination, opti
             : { iviReferenceId, status: 'rejected', code: result.code, message: result.message };
         } catch (error) {
           if (error instanceof TemporarilyUnavailableError) return { iviReferenceId, status: 'unavailable', error };
+          // An unreadable answer settles this message only: the others' receipts must still be stored.
+          if (error instanceof PermanentConnectorError && error.code === 'NAP_PROTOCOL_ERROR') return { iviReferenceId, status: 'rejected', code: error.code, message: error.message };
           throw error;
         } finally {
           deliverOptions?.onProgress?.();

@@ -94,7 +94,9 @@ function post(url: URL, agent: Agent, message: { body: string; headers: Record<s
       res.on('data', (chunk: Buffer) => {
         size += chunk.byteLength;
         if (size > MAX_BODY) {
-          req.destroy(new PermanentConnectorError(`${context}: NAP response larger than ${MAX_BODY} bytes`, 'NAP_PROTOCOL_ERROR'));
+          // Settled before the destroy: the aborted response's own error must not turn this into an outage.
+          reject(new PermanentConnectorError(`${context}: NAP response larger than ${MAX_BODY} bytes`, 'NAP_PROTOCOL_ERROR'));
+          req.destroy();
           return;
         }
         chunks.push(chunk);

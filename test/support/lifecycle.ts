@@ -59,7 +59,12 @@ export interface LifecycleHarness {
   stop(): Promise<void>;
 }
 
-export type NapHandle = NapSimulatorProcess & { received(vin: string): Promise<NapVinState | undefined>; outage(calls: number): Promise<void> };
+export type NapHandle = NapSimulatorProcess & {
+  received(vin: string): Promise<NapVinState | undefined>;
+  outage(calls: number): Promise<void>;
+  /** The next `calls` SOAP calls get this answer and store nothing (the simulator's `POST /admin/fault`). */
+  fault(spec: { calls: number; status: number; body: 'fault' | 'malformed' | 'oversized'; retryAfter?: number }): Promise<void>;
+};
 
 export interface NapVinState {
   messages: { receiptId: string; iviReferenceId: string; iviVersionNumber: number }[];
@@ -186,6 +191,10 @@ function napHandle(process: NapSimulatorProcess, pki: TestPki): NapHandle {
     async outage(calls) {
       const response = await admin('/admin/outage', { calls });
       if (response.status !== 200) throw new Error(`outage control failed: ${response.status}`);
+    },
+    async fault(spec) {
+      const response = await admin('/admin/fault', spec);
+      if (response.status !== 200) throw new Error(`fault control failed: ${response.status} ${JSON.stringify(response.body)}`);
     },
   };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import type { Logger } from '../../../platform/logger.ts';
 import {
   buildFaultResponse,
@@ -49,6 +50,8 @@ export interface NapSimulator {
  */
 export async function startNapSimulator(options: NapSimulatorOptions): Promise<NapSimulator> {
   const store = new SimulatorStore(options.stateDir);
+  /** The next calls' scripted answer (`POST /admin/fault`); nothing is stored for them. */
+  let scripted: Fault | undefined;
   const logger = options.logger.child({ component: 'nap-simulator' });
   // Not persisted: a test sets it for the calls it is about.
   let answerDelayMs = 0;
@@ -90,9 +93,21 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
       answerDelayMs = ms;
       return sendJson(res, 200, { answerDelayMs });
     }
+    if (req.method === 'POST' && path === '/admin/fault') {
+      const parsed = faultSchema.safeParse(JSON.parse(body?.toString('utf8') ?? '{}'));
+      if (!parsed.success) return sendJson(res, 400, { error: `expected ${FAULT_SHAPE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      scripted = parsed.data.calls > 0 ? parsed.data : undefined;
+      return sendJson(res, 200, { fault: scripted ?? null });
+    }
     if (req.method !== 'POST' || path !== '/nap') return sendJson(res, 404, { error: `no route ${req.method} ${path}` });
 
     const version = versionFromContentType(req.headers['content-type']);
+    if (scripted) {
+      const answer = scripted;
+      if (--answer.calls === 0) scripted = undefined;
+      logger.info({ status: answer.status, body: answer.body, remaining: answer.calls }, 'simulated fault');
+      return sendFaultMode(res, answer, version);
+    }
     if (store.state.outageRemaining > 0) {
       store.state.outageRemaining -= 1;
       store.save();
@@ -165,6 +180,30 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
         server.close(() => resolve());
       }),
   };
+}
+
+const FAULT_SHAPE = '{"calls": n, "status": 500..599 or 200, "body": "fault"|"malformed"|"oversized", "retryAfter"?: seconds}';
+const faultSchema = z.object({
+  calls: z.number().int().nonnegative(),
+  status: z.number().int().min(200).max(599),
+  /** `fault`: a SOAP receiver fault; `malformed`: not XML; `oversized`: more than any client reads. */
+  body: z.enum(['fault', 'malformed', 'oversized']),
+  retryAfter: z.number().int().nonnegative().optional(),
+});
+type Fault = z.infer<typeof faultSchema>;
+
+/** Larger than the client's 1 MiB answer limit. */
+const OVERSIZED_BYTES = 2 * 1024 * 1024;
+
+function sendFaultMode(res: ServerResponse, value: Fault, version: SoapVersion): void {
+  const headers: Record<string, string> = value.retryAfter === undefined ? {} : { 'retry-after': String(value.retryAfter) };
+  if (value.body === 'fault') {
+    const built = buildFaultResponse({ party: 'receiver', code: 'TEMPORARILY_UNAVAILABLE', message: 'scripted fault' }, version);
+    return send(res, value.status, built, headers);
+  }
+  const contentType = { 'content-type': version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8' };
+  const payload = value.body === 'malformed' ? '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Receipt' : `<x>${'A'.repeat(OVERSIZED_BYTES)}</x>`;
+  res.writeHead(value.status, { ...contentType, ...headers }).end(payload);
 }
 
 function fault(value: NapFault, version: SoapVersion): { status: number; message: HttpMessage } {
