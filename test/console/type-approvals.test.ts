@@ -198,7 +198,7 @@ describe('type-approval pages of the web console in headless Chromium', () => {
     await hugo.getByRole('link', { name: 'Impact of revision 2' }).click();
     await waitForText(heading(hugo), /Impact of revision 2 of/);
     // The page follows the workflow until it completed.
-    await waitForText(hugo.locator('.workflow-status'), /completed/, 60_000);
+    await waitForText(hugo.locator('.workflow-status'), /^completed$/, 60_000);
     const counts = await hugo.locator('.impact-counts').innerText();
     expect(counts).toMatch(/composed again\s+1/);
     expect(counts).toMatch(/correction candidate\s+1/);

@@ -58,7 +58,7 @@ export async function impactView(session: Session, revisionId: string, hooks: Ce
       fact(
         'Workflow',
         workflow
-          ? [h('span', { className: 'workflow-status' }, `${workflow.status.toLowerCase()}${workflow.phase ? ` (${workflow.phase})` : ''}`), ' · ', h('a', { href: workflowUrl(session, workflow.workflowId), target: '_blank', rel: 'noopener noreferrer' }, `${workflow.workflowId} in the Temporal UI ↗`)]
+          ? [h('span', { className: 'workflow-status' }, `${workflow.status.toLowerCase()}${workflow.phase && workflow.status === 'RUNNING' ? `, phase ${workflow.phase}` : ''}`), ' · ', h('a', { href: workflowUrl(session, workflow.workflowId), target: '_blank', rel: 'noopener noreferrer' }, `${workflow.workflowId} in the Temporal UI ↗`)]
           : 'not started',
       ),
     ),

@@ -66,9 +66,10 @@ export async function typeApprovalView(session: Session, typeApprovalId: string,
     ),
     actionsSection(session, detail, selected, hooks),
     revisionsSection(detail, selected, here),
-    versionsSection(session, content, version, here, hooks),
     diff ? diffSection(detail, selected, diff, here) : null,
     readinessSection(detail, readiness),
+    // Last: one version alone has hundreds of values.
+    versionsSection(session, content, version, here, hooks),
   );
 }
 
