@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { storePublishedApproval } from '../support/type-approvals.ts';
 import type { ErpReport } from '../../schemas/erp/report.ts';
@@ -25,6 +26,8 @@ describe('ecoc ingest', { timeout: 300_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'ecoc-ingest-cli-'));
     writeFileSync(join(dir, 'mappings.json'), JSON.stringify([acmeMapping]));
     env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: h.databaseUrl, ECOC_TASK_QUEUE: h.taskQueue, ECOC_ERP_MAPPINGS_FILE: join(dir, 'mappings.json'), ECOC_LOG_LEVEL: 'warn' };
+    // Rows name a destination: ingest checks it against the stack's configured destinations.
+    if (h.config.ECOC_DESTINATIONS_FILE) env.ECOC_DESTINATIONS_FILE = h.config.ECOC_DESTINATIONS_FILE;
   });
   afterAll(async () => {
     await h?.stop();
@@ -41,6 +44,21 @@ describe('ecoc ingest', { timeout: 300_000 }, () => {
     expect(report.rows[1]).toMatchObject({ row: 3, status: 'rejected', errors: [{ column: 'VIN', value: badVin(bad), rule: 'vehicle_record.invalid_format' }] });
     await h.waitForStatus(certificateWorkflowId(good, 1), 'in_review', 180_000);
     expect(await h.db.certificateDataVersion.findFirstOrThrow({ where: { certificateId: certificateWorkflowId(good, 1) } })).toMatchObject({ source: 'erp', submittedBy: 'erp-cli' });
+  });
+
+  it('ingests a local XLSX with the same mapping: number and date cells as in the CSV', async () => {
+    const vin = nextVin();
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('ERP');
+    sheet.addRow(CSV_HEADER.split(';'));
+    sheet.addRow([...csvRow(vin).split(';').slice(0, 5), 2184, new Date(Date.UTC(2024, 3, 8))]);
+    const file = join(dir, 'local.xlsx');
+    await book.xlsx.writeFile(file);
+    const { stdout } = await run(process.execPath, [ECOC, 'ingest', file, '--manufacturer', 'acme'], { env });
+    expect((JSON.parse(readFileSync(`${file}.report.json`, 'utf8')) as ErpReport).rows).toEqual([{ row: 2, status: 'accepted', vin }]);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'accepted', totals: { rows: 1, accepted: 1, rejected: 0 }, outcomes: { created: 1 } });
+    const version = await h.db.certificateDataVersion.findFirstOrThrow({ where: { certificateId: certificateWorkflowId(vin, 1) } });
+    expect(version.record).toMatchObject({ vin, values: { MassGroup: { ActualMass: 2184 }, DateManufactureVehicle: '2024-04-08' } });
   });
 
   it('names an unknown manufacturer and exits non-zero', async () => {
