@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { Counter, type Registry } from 'prom-client';
 import { mapWithConcurrency } from '../platform/concurrency.ts';
 import type { Database } from '../platform/database/prisma.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -42,9 +43,22 @@ interface AttemptOutcome {
  * being called is leased (its next attempt moved past the call's timeout), so a worker that dies
  * mid-call leaves it to be retried. Delivery is at least once; receivers dedupe by `webhook-id`.
  */
-export function startWebhookDispatcher(options: { db: Database; endpoints: readonly WebhookEndpoint[]; settings: DispatcherSettings; logger: Logger }): WebhookDispatcher {
+export function startWebhookDispatcher(options: {
+  db: Database;
+  endpoints: readonly WebhookEndpoint[];
+  settings: DispatcherSettings;
+  logger: Logger;
+  /** The worker's metrics: `ecoc_webhook_attempts_total{endpoint,outcome}` (alarm on `given_up`, watch `retry`). */
+  registry?: Registry | undefined;
+}): WebhookDispatcher {
   const { db, endpoints, settings } = options;
   const log = options.logger.child({ component: 'webhooks' });
+  const attempts = new Counter({
+    name: 'ecoc_webhook_attempts_total',
+    help: 'Webhook calls made by this worker process, by endpoint and outcome (delivered, retry, given_up)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: options.registry ? [options.registry] : [],
+  });
   const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
   const endpointIds = endpoints.map((endpoint) => endpoint.id);
   const leaseMs = settings.ECOC_WEBHOOK_TIMEOUT * 2 + 5_000;
@@ -117,6 +131,7 @@ export function startWebhookDispatcher(options: { db: Database; endpoints: reado
       }),
     ]);
     const fields = { endpoint: row.endpoint_id, eventId: row.event_id, type, attempt, statusCode: outcome.statusCode, error: outcome.error, detail: outcome.detail, ms: outcome.durationMs };
+    attempts.inc({ endpoint: row.endpoint_id, outcome: delivered ? 'delivered' : givenUp ? 'given_up' : 'retry' });
     if (delivered) log.info(fields, 'webhook delivered');
     else if (givenUp) log.error(fields, `webhook not delivered after ${attempt} attempts; given up (kept in the delivery log)`);
     else log.warn({ ...fields, retryInMs }, 'webhook not delivered; will retry');

@@ -119,7 +119,7 @@ export async function startApplication(
       });
       recordWorkerBuild(workerMetrics, worker.buildId);
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId }, 'worker polling');
-      webhooks = startWebhookDispatcher({ db, endpoints: webhookEndpoints, settings: config, logger });
+      webhooks = startWebhookDispatcher({ db, endpoints: webhookEndpoints, settings: config, logger, registry: workerMetrics });
       signingWatch = watchSigningCertificate({ db, monitor: workerSigning, logger: logger.child({ component: 'signing' }) });
       await startAuditWitness(client, config, logger.child({ component: 'audit' }));
       await startInboxPoller(client, config, logger.child({ component: 'inbox' }));

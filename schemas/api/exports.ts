@@ -13,7 +13,7 @@ export const certificateExportQuerySchema = certificateListQuerySchema.omit({ af
 export type CertificateExportQuery = z.infer<typeof certificateExportQuerySchema>;
 
 /** The certificate export's columns: the list's summary fields, in this order. */
-export const certificateExportColumns = Object.keys(certificateSummarySchema.shape) as (keyof typeof certificateSummarySchema.shape)[];
+export const certificateExportColumns: readonly string[] = Object.keys(certificateSummarySchema.shape);
 
 /** The audit export's columns: an AuditRecord's fields (detail as JSON). */
-export const auditExportColumns = Object.keys(auditRecordSchema.shape) as (keyof typeof auditRecordSchema.shape)[];
+export const auditExportColumns: readonly string[] = Object.keys(auditRecordSchema.shape);

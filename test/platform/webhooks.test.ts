@@ -45,6 +45,7 @@ describe('webhook events', () => {
   const badSignatures: string[] = [];
   const logLines: Record<string, unknown>[] = [];
   const calls = { flaky: 0, slow: 0, garbage: 0 };
+  const metrics = new Registry();
 
   const accepted = (endpoint: string) => received.filter((entry) => entry.endpoint === endpoint && entry.status < 300);
 
@@ -116,7 +117,7 @@ describe('webhook events', () => {
         done();
       },
     });
-    dispatcher = startWebhookDispatcher({ db: stack.lifecycle.db, endpoints: loadWebhookEndpoints(config.ECOC_WEBHOOKS_FILE), settings: config, logger: pino({ level: 'info' }, sink) });
+    dispatcher = startWebhookDispatcher({ db: stack.lifecycle.db, endpoints: loadWebhookEndpoints(config.ECOC_WEBHOOKS_FILE), settings: config, logger: pino({ level: 'info' }, sink), registry: metrics });
   });
 
   afterAll(async () => {
@@ -213,6 +214,9 @@ describe('webhook events', () => {
     const run = received.filter((entry) => entry.endpoint === 'flaky');
     expect(run.map((entry) => entry.status)).toEqual([500, 500, 204]);
     expect(new Set(run.map((entry) => entry.id)).size).toBe(1);
+    const counted = await metrics.getSingleMetric('ecoc_webhook_attempts_total')!.get();
+    const flaky = (outcome: string) => counted.values.find((value) => value.labels.endpoint === 'flaky' && value.labels.outcome === outcome)?.value;
+    expect([flaky('retry'), flaky('delivered')]).toEqual([2, 1]);
 
     const ops = await stack.key('olga', ['ops'], ['*']);
     const log = await stack.call('GET', '/api/v1/webhooks/deliveries?endpointId=flaky', { token: ops });
