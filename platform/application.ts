@@ -116,6 +116,7 @@ export async function startApplication(
         logger: logger.child({ component: 'worker' }),
         workflowBundlePath: config.ECOC_WORKFLOW_BUNDLE,
         shutdownGraceMs: config.ECOC_WORKER_SHUTDOWN_GRACE,
+        tuning: { maxCachedWorkflows: workflowCacheSize(config) },
       });
       recordWorkerBuild(workerMetrics, worker.buildId);
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId }, 'worker polling');

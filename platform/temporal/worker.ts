@@ -19,6 +19,20 @@ export interface WorkerSettings {
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
 }
 
+/** Resident memory of a worker with an empty workflow cache (runtime, bundle, Prisma, libxml2), measured. */
+const WORKER_BASE_MIB = 400;
+/** What one cached certificate workflow adds to the worker's resident memory, measured with thousands parked. */
+const CACHED_WORKFLOW_MIB = 0.75;
+
+/**
+ * The sticky cache size for a memory budget: what is left after the worker's own footprint, one
+ * cached workflow at a time. Temporal's default (from the V8 heap limit) ignores the process's
+ * native memory and let 10,000 parked certificates grow a worker past 2 GiB.
+ */
+export function workflowCacheSize(settings: { ECOC_WORKER_MAX_CACHED_WORKFLOWS?: number | undefined; ECOC_WORKER_MEMORY_MIB: number }): number {
+  return settings.ECOC_WORKER_MAX_CACHED_WORKFLOWS ?? Math.max(2, Math.floor((settings.ECOC_WORKER_MEMORY_MIB - WORKER_BASE_MIB) / CACHED_WORKFLOW_MIB));
+}
+
 export interface RunningWorker {
   worker: Worker;
   /** sha256 of the workflow bundle (platform/temporal/bundle.ts): which workflow code this worker runs. */

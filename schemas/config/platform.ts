@@ -31,6 +31,14 @@ export const platformConfigSchema = z.object({
   ECOC_TEMPORAL_PORT: port.default(7233),
   ECOC_TEMPORAL_UI_PORT: port.default(8233),
   ECOC_TASK_QUEUE: z.string().min(1).default('ecoc'),
+  /**
+   * Workflows the worker keeps in memory (Temporal's sticky cache). A certificate not cached is
+   * replayed from its history when it next moves, so parked certificates need not stay cached.
+   * Unset: sized from ECOC_WORKER_MEMORY_MIB (platform/temporal/worker.ts `workflowCacheSize`).
+   */
+  ECOC_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
+  /** The worker process's memory budget (resident MiB) that sizes its workflow cache. */
+  ECOC_WORKER_MEMORY_MIB: z.coerce.number().int().min(512).max(1_048_576).default(1024),
   /** The app's connection: a role that owns nothing (platform/database/roles.ts). */
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   /** The schema owner's connection, used only to apply migrations and grant the app role its rights. */
