@@ -37,6 +37,11 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   };
+  // No destinations configured: a NAP simulator and an archive folder, so certificates can be
+  // delivered. Started alongside the servers (its process takes seconds to come up); a failure is
+  // handled where it is awaited below.
+  const embeddedDestinations = config.ECOC_DESTINATIONS_FILE ? undefined : startEmbeddedDestinations({ dataDir, port: config.ECOC_NAP_SIMULATOR_PORT, logger });
+  embeddedDestinations?.catch(() => undefined);
   try {
     const temporal: { address: string; uiUrl?: string | undefined; stop?: () => Promise<void> } = config.TEMPORAL_ADDRESS
       ? await ensureSearchAttributes(config, logger)
@@ -70,17 +75,18 @@ export async function startInfrastructure(config: Config, logger: Logger): Promi
     }
     await prepareDatabase({ appUrl: databaseUrl, ownerUrl, logger });
 
-    // No destinations configured: a NAP simulator and an archive folder, so certificates can be delivered.
     let destinationsFile = config.ECOC_DESTINATIONS_FILE;
     const readinessProbes: Record<string, ReadinessProbe> = {};
-    if (!destinationsFile) {
-      const embedded = await startEmbeddedDestinations({ dataDir, port: config.ECOC_NAP_SIMULATOR_PORT, logger });
+    if (embeddedDestinations) {
+      const embedded = await embeddedDestinations;
       stops.push(embedded.stop);
       destinationsFile = embedded.file;
       readinessProbes.destinations = advisory(embedded.probe);
     }
     return { temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, databaseUrl, destinationsFile, readinessProbes, stop };
   } catch (error) {
+    // The simulator may have come up while another server failed: it stops with the rest.
+    await embeddedDestinations?.then((embedded) => (stops.includes(embedded.stop) ? undefined : embedded.stop()), () => undefined);
     await stop();
     throw error;
   }
