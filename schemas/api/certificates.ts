@@ -100,7 +100,7 @@ export const certificateStatusQuerySchema = z.object({
 });
 
 /** The status route: the projection row, and the live workflow state when asked for. */
-export const certificateStatusSchema = certificateSummarySchema
+export const certificateStatusViewSchema = certificateSummarySchema
   .extend({ live: certificateViewSchema.optional().openapi({ description: 'The live workflow state (only with live=true)' }) })
   .openapi('CertificateStatus');
 

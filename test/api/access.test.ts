@@ -191,14 +191,15 @@ describe('review through the API', () => {
   });
 
   test('the live state is the API’s view of the workflow state, without workflow-internal fields', async () => {
-    const status = await h.call('GET', `/api/v1/certificates/${inReview}/status`, { token: tokens.rob });
+    const status = await h.call('GET', `/api/v1/certificates/${inReview}/status?live=true`, { token: tokens.rob });
     expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({ id: inReview, status: 'in_review' });
     const detail = await h.call('GET', `/api/v1/certificates/${inReview}`, { token: tokens.rob });
-    for (const state of [status.json, detail.json.state]) {
+    for (const state of [status.json.live, detail.json.state]) {
       expect(certificateViewSchema.strict().safeParse(state).error).toBeUndefined();
       for (const internal of ['dataHash', 'messageHash', 'releaseImmediately', 'carried']) expect(state).not.toHaveProperty(internal);
     }
-    expect(status.json).toMatchObject({ certificateId: inReview, submittedBy: 'erp-feed', dataVersion: 1, releaseRequested: false });
+    expect(status.json.live).toMatchObject({ certificateId: inReview, submittedBy: 'erp-feed', dataVersion: 1, releaseRequested: false });
   });
 
   test('list filters by status, VIN and type-approval number with keyset pages', async () => {

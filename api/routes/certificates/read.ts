@@ -1,12 +1,12 @@
 import type { Prisma } from '../../../.generated/prisma/client.ts';
-import { canSeeManufacturer, seesAllManufacturers, type Principal } from '../../../auth/principal.ts';
+import { seesAllManufacturers, type Principal } from '../../../auth/principal.ts';
 import { loadCertificateData } from '../../../certificates/certificate-data.ts';
 import {
   certificateDetailSchema,
   certificateListQuerySchema,
   certificatePageSchema,
   certificateStatusQuerySchema,
-  certificateStatusSchema,
+  certificateStatusViewSchema,
   messageQuerySchema,
   type findingSchema,
 } from '../../../schemas/api/certificates.ts';
@@ -161,11 +161,11 @@ export const certificateReadRoutes: RouteModule = (table, { db, client }) => {
     access: 'authenticated',
     params: certificateParamsSchema,
     query: certificateStatusQuerySchema,
-    responses: { 200: { description: 'The status', schema: certificateStatusSchema }, 404: { description: 'No such certificate for your manufacturers' } },
+    responses: { 200: { description: 'The status', schema: certificateStatusViewSchema }, 404: { description: 'No such certificate for your manufacturers' } },
     async handler({ res, params, query, principal }) {
       // One indexed row read: no workflow replay on this hot path, and an unknown id is a 404 at once.
       const row = await visibleCertificate(db, principal, params.certificateId);
-      const status: z.input<typeof certificateStatusSchema> = { ...summary(row), ...(query.live ? { live: certificateView(await liveState(row.id)) } : {}) };
+      const status: z.input<typeof certificateStatusViewSchema> = { ...summary(row), ...(query.live ? { live: certificateView(await liveState(row.id)) } : {}) };
       res.json(status);
     },
   });

@@ -66,7 +66,11 @@ export async function certificateView(session: Session, certificateId: string, h
   );
 }
 
-/** While the workflow works on its own, poll the live status and re-render when it moved. */
+/**
+ * While the workflow works on its own, poll the status (the certificate row: no workflow replay)
+ * and re-render when it moved. Only a certificate released now asks for the live state, to see
+ * its release request dropped, which changes no row.
+ */
 function follow(base: string, detail: CertificateDetail, hooks: CertificatePageHooks): void {
   // Released now: it leaves awaiting_release on its own too, once its own release claims it.
   const releasing = detail.state.status === 'awaiting_release' && detail.state.releaseRequested;
@@ -74,9 +78,9 @@ function follow(base: string, detail: CertificateDetail, hooks: CertificatePageH
   const tick = async () => {
     if (!hooks.isCurrent()) return;
     try {
-      const live = await getJson<CertificateDetail['state']>(`${base}/status`);
+      const now = await getJson<{ status: string; dataVersion: number; live?: CertificateDetail['state'] }>(`${base}/status${releasing ? '?live=true' : ''}`);
       if (!hooks.isCurrent()) return;
-      if (live.status !== detail.state.status || live.dataVersion !== detail.state.dataVersion || live.releaseRequested !== detail.state.releaseRequested) return hooks.refresh(hooks.message);
+      if (now.status !== detail.state.status || now.dataVersion !== detail.state.dataVersion || (now.live && !now.live.releaseRequested)) return hooks.refresh(hooks.message);
     } catch {
       // A failed poll is retried; the page keeps what it shows.
     }
