@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +134,7 @@ describe('chaos: the embedded stack loses its database, then its own process', (
     stack.child.kill('SIGINT');
     expect(await stack.exited).toBe(0);
     expect(alive(pidIn(join(env.ECOC_DATA_DIR!, 'temporal', 'server.pid')))).toBe(false);
-    expect(alive(pidIn(postmasterPidFile()))).toBe(false);
+    expect(existsSync(postmasterPidFile())).toBe(false); // PostgreSQL removes it on a clean shutdown
   }, 600_000);
 });
 
