@@ -57,7 +57,7 @@ export async function startApplication(
   // The audit MAC key: every record this process writes carries its MAC; verification needs it too.
   useAuditKeyring(loadAuditKeyring(config, logger.child({ component: 'audit' })));
   // Before any client or worker exists: they take their tracing interceptors from it.
-  const tracing = startTelemetry(config, logger, roles.worker && roles.api ? 'ecoc-hub' : roles.worker ? 'ecoc-worker' : 'ecoc-api');
+  const tracing = await startTelemetry(config, logger, roles.worker && roles.api ? 'ecoc-hub' : roles.worker ? 'ecoc-worker' : 'ecoc-api');
   const db = createDatabase(servers.databaseUrl);
   // Your own server: TLS / API key from the config; the embedded one: plain, at its address.
   const temporal = temporalConnectionOptions(config, servers.temporalAddress);

@@ -1,23 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Span } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { envDetectorSync, Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client/index.js';
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/worker/index.js';
 import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions.js';
 import type { Config } from '../schemas/config/index.ts';
@@ -67,18 +53,46 @@ export type TracingConfig = Pick<
 
 /**
  * Starts tracing for this process once (later calls return the first result). The exporter reads
- * the endpoint, headers and timeout from the OTEL_* variables itself.
+ * the endpoint, headers and timeout from the OTEL_* variables itself. The SDK is loaded only when
+ * tracing is on: its modules take seconds to import, which every CLI command would pay.
  */
-export function startTelemetry(config: TracingConfig, logger: Logger, defaultServiceName: string): Telemetry {
+export async function startTelemetry(config: TracingConfig, logger: Logger, defaultServiceName: string): Promise<Telemetry> {
   if (current.enabled) return current;
   const endpoint = config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || config.OTEL_SDK_DISABLED === 'true') return current;
+  const [
+    { ExportResultCode },
+    { OTLPTraceExporter: OtlpJsonExporter },
+    { OTLPTraceExporter: OtlpProtobufExporter },
+    { registerInstrumentations },
+    { HttpInstrumentation },
+    { PgInstrumentation },
+    { UndiciInstrumentation },
+    { envDetectorSync, Resource },
+    { BatchSpanProcessor },
+    { NodeTracerProvider },
+    { OpenTelemetryWorkflowClientInterceptor },
+    { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor },
+  ] = await Promise.all([
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/instrumentation'),
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-pg'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@temporalio/interceptors-opentelemetry/lib/client/index.js'),
+    import('@temporalio/interceptors-opentelemetry/lib/worker/index.js'),
+  ]);
   const protocol = config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
   const log = logger.child({ component: 'telemetry' });
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': defaultServiceName }))
     .merge(envDetectorSync.detect());
-  const exporter = new ReportingExporter(protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter(), log, endpoint);
+  const exporter = new ReportingExporter(protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter(), log, endpoint, ExportResultCode.SUCCESS);
   const processor = new BatchSpanProcessor(exporter);
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register();
@@ -141,14 +155,16 @@ class ReportingExporter implements SpanExporter {
     private readonly inner: SpanExporter,
     private readonly logger: Logger,
     private readonly endpoint: string,
+    /** ExportResultCode.SUCCESS, from the lazily loaded SDK. */
+    private readonly success: number,
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code === ExportResultCode.FAILED && !this.failing) {
+      if (result.code !== this.success && !this.failing) {
         this.failing = true;
         this.logger.warn({ endpoint: this.endpoint, err: result.error }, 'OTLP trace export failed: spans are dropped until the collector answers (logged once per outage)');
-      } else if (result.code === ExportResultCode.SUCCESS && this.failing) {
+      } else if (result.code === this.success && this.failing) {
         this.failing = false;
         this.logger.info({ endpoint: this.endpoint }, 'OTLP trace export works again');
       }
