@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerApprovalCommands } from './approvals.ts';
 import { registerAuditCommands } from './audit.ts';
+import { registerDemoCommands } from './demo.ts';
 import { registerRunCommands } from './commands.ts';
 import { registerInboxCommands } from './inbox.ts';
 import { registerKeyCommands } from './keys.ts';
@@ -13,6 +14,7 @@ registerReleaseCommands(program);
 registerKeyCommands(program);
 registerAuditCommands(program);
 registerApprovalCommands(program);
+registerDemoCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Expected failures (bad config, busy ports, missing binaries) carry their own clear message.

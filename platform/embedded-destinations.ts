@@ -12,6 +12,11 @@ export const EMBEDDED_NAP_ID = 'nap-simulator';
 export const EMBEDDED_ARCHIVE_ID = 'archive';
 export const NAP_SIMULATOR_DESCRIPTION = 'NAP simulator: a local stand-in for a National Access Point, not a real one (nothing leaves this machine)';
 
+/** Where `ecoc start` writes the embedded destinations (one-shot commands read it from there too). */
+export function embeddedDestinationsFile(dataDir: string): string {
+  return join(dataDir, 'destinations.embedded.json');
+}
+
 export interface EmbeddedDestinations {
   /** The destinations file written for them (`ECOC_DESTINATIONS_FILE` for the rest of the stack). */
   file: string;
@@ -55,7 +60,7 @@ export async function startEmbeddedDestinations(options: { dataDir: string; port
     },
     { id: EMBEDDED_ARCHIVE_ID, kind: 'archive', description: 'local archive folder: signed messages and receipts as files', dir: join(options.dataDir, 'archive') },
   ];
-  const file = join(options.dataDir, 'destinations.embedded.json');
+  const file = embeddedDestinationsFile(options.dataDir);
   try {
     await writeFileAtomic(file, `${JSON.stringify(destinations, null, 2)}\n`);
   } catch (error) {
