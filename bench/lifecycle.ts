@@ -1,8 +1,11 @@
 // End-to-end certificate throughput through the real stack (Temporal dev server, PostgreSQL,
 // `ecoc worker` process, NAP simulator over mTLS) with a reviewer client approving, compared with
-// the same steps run in-process without Temporal; then worker memory with certificates parked in review.
+// the bare engine (a no-op workflow with exactly the activities, local activities, Updates and
+// children one certificate caused, counted from its history) on the same server, and with the
+// same steps run in-process without Temporal; then worker memory with certificates parked in review.
 // Run: npx tsx bench/lifecycle.ts [--certificates 1000] [--parked 10000] [--concurrency 64]
 import { readFileSync } from 'node:fs';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { iviHeader, loadCertificateData } from '../certificates/certificate-data.ts';
@@ -16,10 +19,13 @@ import { validateIviXml } from '../ivi/xsd.ts';
 import { waitFor } from '../platform/wait.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
+import { HISTORIES_DIR } from '../test/support/histories.ts';
 import { NAP_DESTINATION, nextVin, specimenRecord } from '../test/support/specimen.ts';
 import { approveUpdate, certificateWorkflowId, releaseNowUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
 import type { Actor, ReviewPolicy } from '../schemas/certificate.ts';
-import { startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
+import { bareStepUpdate, BARE_WORKFLOW_TYPE, type WorkflowShape } from './support/bare-definitions.ts';
+import { describeShape, shapeOf, shapeOfWorkflow, totals } from './support/shape.ts';
+import { startBareWorkerProcess, startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 
 export interface LifecycleBenchOptions {
   certificates?: number;
@@ -40,6 +46,12 @@ export interface LifecycleBenchResult {
   stages: Record<string, StageTimes>;
   inProcess: { certificates: number; perSecond: number };
   ratio: number;
+  /** What one certificate of this run cost the engine, and what one cost before (recorded v2 histories). */
+  shape: WorkflowShape;
+  shapeBefore: WorkflowShape;
+  /** The same number of bare workflows of that shape, same server, same concurrency. */
+  bare: { workflows: number; perSecond: number };
+  ratioToBare: number;
   parked?: { certificates: number; seconds: number; workerRssMiB: number };
 }
 
@@ -96,10 +108,10 @@ async function stageTimes(stack: BenchStack, ids: string[]): Promise<Record<stri
   );
 }
 
-async function endToEnd(stack: BenchStack, count: number, concurrency: number): Promise<Omit<LifecycleBenchResult, 'inProcess' | 'ratio' | 'parked'>> {
+async function endToEnd(stack: BenchStack, count: number, concurrency: number): Promise<Pick<LifecycleBenchResult, 'certificates' | 'seconds' | 'perSecond' | 'stages' | 'shape'>> {
   const taskQueue = `bench-e2e-${Date.now()}`;
   const worker = await startWorkerProcess(stack, taskQueue);
-  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [] };
+  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [NAP_DESTINATION] };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
   const approved = new Set<string>();
@@ -151,7 +163,36 @@ async function endToEnd(stack: BenchStack, count: number, concurrency: number): 
   const seconds = (Date.now() - started) / 1000;
   worker.child.kill('SIGTERM');
   await worker.exited;
-  return { certificates: count, seconds, perSecond: count / seconds, stages: await stageTimes(stack, ids) };
+  return { certificates: count, seconds, perSecond: count / seconds, stages: await stageTimes(stack, ids), shape: await shapeOfWorkflow(stack.client, ids[0]!) };
+}
+
+/** The v2 happy path and its batch of one, as recorded before validate+generate became one step. */
+function shapeBefore(): Promise<WorkflowShape> {
+  const read = (name: string) => historyFromJSON(JSON.parse(readFileSync(`${HISTORIES_DIR}${name}`, 'utf8')));
+  const child = read('v2-release-now-batch.json');
+  return shapeOf(read('v2-happy-path.json'), async () => child);
+}
+
+/**
+ * The ceiling: `count` bare workflows of the certificate's shape on a bare worker process, each
+ * started and sent its Updates by this process with at most `concurrency` in flight.
+ */
+async function bareEngine(stack: BenchStack, shape: WorkflowShape, count: number, concurrency: number): Promise<{ workflows: number; perSecond: number }> {
+  const taskQueue = `bench-bare-${Date.now()}`;
+  const worker = await startBareWorkerProcess(stack, taskQueue);
+  // The driver sends every Update of the certificate and its children to the bare top workflow.
+  const withoutUpdates = (child: WorkflowShape): WorkflowShape => ({ ...child, updates: 0, children: child.children.map(withoutUpdates) });
+  const args: WorkflowShape = { ...shape, updates: totals(shape).updates, children: shape.children.map(withoutUpdates) };
+  const started = Date.now();
+  await pool(Array.from({ length: count }, (_, index) => `bare-${taskQueue}-${index}`), concurrency, async (workflowId) => {
+    const handle = await stack.client.workflow.start(BARE_WORKFLOW_TYPE, { taskQueue, workflowId, args: [args] });
+    for (let i = 0; i < args.updates; i++) await handle.executeUpdate(bareStepUpdate);
+    await handle.result();
+  });
+  const seconds = (Date.now() - started) / 1000;
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  return { workflows: count, perSecond: count / seconds };
 }
 
 /** The same steps as plain function calls: store, validate, generate, sign, deliver. */
@@ -186,7 +227,7 @@ async function parkedInReview(stack: BenchStack, count: number, concurrency: num
   const worker = await startWorkerProcess(stack, taskQueue);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.child.pid!))), 500);
-  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [] };
+  const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [NAP_DESTINATION] };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
   const started = Date.now();
@@ -215,9 +256,18 @@ export async function runLifecycleBench(options: LifecycleBenchOptions = {}): Pr
   const stack = await startBenchStack();
   try {
     const e2e = await endToEnd(stack, certificates, concurrency);
+    const bare = await bareEngine(stack, e2e.shape, certificates, concurrency);
     const local = await inProcess(stack, certificates, concurrency);
     const parked = options.parked === 0 ? undefined : await parkedInReview(stack, options.parked ?? 10_000, concurrency);
-    return { ...e2e, inProcess: local, ratio: e2e.perSecond / local.perSecond, ...(parked ? { parked } : {}) };
+    return {
+      ...e2e,
+      shapeBefore: await shapeBefore(),
+      bare,
+      ratioToBare: e2e.perSecond / bare.perSecond,
+      inProcess: local,
+      ratio: e2e.perSecond / local.perSecond,
+      ...(parked ? { parked } : {}),
+    };
   } finally {
     await stack.stop();
   }
@@ -225,8 +275,12 @@ export async function runLifecycleBench(options: LifecycleBenchOptions = {}): Pr
 
 export function printLifecycleBench(result: LifecycleBenchResult): void {
   console.log(`\nCertificate lifecycle, end to end (${result.certificates} certificates, reviewer + release clients):`);
-  console.log(`  ${result.perSecond.toFixed(1)} certificates/s through Temporal (${result.seconds.toFixed(1)} s)   target ≥ 100/s`);
-  console.log(`  ${result.inProcess.perSecond.toFixed(1)} certificates/s in-process without Temporal   ratio ${result.ratio.toFixed(2)}   target ≥ 0.3`);
+  console.log(`  per certificate now: ${describeShape(result.shape)}`);
+  console.log(`  per certificate before (recorded v2 histories): ${describeShape(result.shapeBefore)}`);
+  console.log(`  ${result.perSecond.toFixed(1)} certificates/s through Temporal (${result.seconds.toFixed(1)} s)`);
+  console.log(`  ${result.bare.perSecond.toFixed(1)} workflows/s bare engine, same shape, same server (${result.bare.workflows} workflows)`);
+  console.log(`  ratio to bare engine: ${result.ratioToBare.toFixed(2)}   target ≥ 0.8`);
+  console.log(`  ${result.inProcess.perSecond.toFixed(1)} certificates/s in-process without Temporal   ratio ${result.ratio.toFixed(2)}`);
   console.log('  stage                 p50 ms    p99 ms');
   for (const [stage, times] of Object.entries(result.stages)) console.log(`  ${stage.padEnd(20)} ${String(times.p50).padStart(7)} ${String(times.p99).padStart(9)}`);
   if (result.parked) {

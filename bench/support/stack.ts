@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
@@ -13,7 +15,7 @@ import type { Destination } from '../../schemas/config/destinations.ts';
 import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
 import { startDevServer } from '../../platform/temporal/dev-server.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from '../../test/support/nap-simulator.ts';
-import { runCli, type RunningCli } from '../../test/support/processes.ts';
+import { exitOf, REPO_ROOT, runCli, type RunningCli } from '../../test/support/processes.ts';
 import { createTestPki } from '../../test/support/tls.ts';
 import { NAP_DESTINATION } from '../../test/support/specimen.ts';
 
@@ -23,6 +25,8 @@ export interface BenchStack {
   databaseUrl: string;
   client: Client;
   db: Database;
+  /** For worker readiness; open as long as the stack. */
+  probeConnection: Connection;
   nap: NapSimulatorProcess;
   /** Environment for an `ecoc worker` process on this stack. */
   workerEnv(taskQueue: string): Record<string, string>;
@@ -59,6 +63,8 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
     ]),
   );
   const connection = await Connection.connect({ address: temporal.address });
+  // Without retries, as the API's probes; it lives as long as the stack (see `polling`).
+  const probeConnection = Connection.lazy({ address: temporal.address, interceptors: [] });
   const client = new Client({ connection });
   const db = createDatabase(postgres.url);
   return {
@@ -66,6 +72,7 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
     temporalAddress: temporal.address,
     databaseUrl: postgres.url,
     client,
+    probeConnection,
     db,
     nap,
     logger,
@@ -80,6 +87,7 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
       ECOC_WORKER_OPS_PORT: '0',
     }),
     async stop() {
+      await probeConnection.close();
       await connection.close();
       await db.$disconnect();
       await nap.stop();
@@ -92,14 +100,29 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
 }
 
 /** `ecoc worker` as its own process on this stack, ready once it polls its task queue. */
-export async function startWorkerProcess(stack: BenchStack, taskQueue: string): Promise<RunningCli> {
-  const worker = runCli(['worker'], stack.workerEnv(taskQueue));
-  const probeConnection = Connection.lazy({ address: stack.temporalAddress, interceptors: [] });
-  const probe = workerProbe(probeConnection, 'default', taskQueue);
+export async function startWorkerProcess(stack: BenchStack, taskQueue: string, env: Record<string, string> = {}): Promise<RunningCli> {
+  return polling(stack, taskQueue, runCli(['worker'], { ...stack.workerEnv(taskQueue), ...env }));
+}
+
+/** The bare-engine worker (bench/support/bare-worker.ts) as its own process, like `ecoc worker`. */
+export async function startBareWorkerProcess(stack: BenchStack, taskQueue: string): Promise<RunningCli> {
+  const script = fileURLToPath(new URL('./bare-worker.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env: { ...process.env, ...stack.workerEnv(taskQueue) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return polling(stack, taskQueue, { child, output: () => output, exited: exitOf(child) });
+}
+
+/**
+ * Resolves once the worker polls its task queue. The probe connection is the stack's: a probe call
+ * past its deadline may still be retried in the background, which must not outlive its connection.
+ */
+async function polling(stack: BenchStack, taskQueue: string, worker: RunningCli): Promise<RunningCli> {
+  const probe = workerProbe(stack.probeConnection, 'default', taskQueue);
   await waitFor(async () => {
     if (worker.child.exitCode !== null) throw new Error(`the worker process exited with ${worker.child.exitCode}:\n${worker.output()}`);
     return (await probe()).ok;
   }, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
-  await probeConnection.close();
   return worker;
 }
