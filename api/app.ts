@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { releaseRoutes } from './routes/releases.ts';
+import { demoRoutes } from './routes/demo.ts';
 import { typeApprovalRoutes } from './routes/type-approvals.ts';
 import { vectoImportRoutes } from './routes/vecto-imports.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
@@ -25,7 +26,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 export type { ApiContext, RouteModule } from './context.ts';
 
 /** The resource modules under /api/v1; other parts of the product add theirs via `extraRoutes`. */
-export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, vectoImportRoutes, releaseRoutes, typeApprovalRoutes, auditRoutes, keyRoutes, consoleRoutes, webhookRoutes];
+export const v1Routes: RouteModule[] = [vehicleRoutes, certificateRoutes, vectoImportRoutes, releaseRoutes, typeApprovalRoutes, auditRoutes, keyRoutes, consoleRoutes, webhookRoutes, demoRoutes];
 
 export interface Api {
   app: Express;

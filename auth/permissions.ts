@@ -28,6 +28,8 @@ export const permissions = {
   /** Bulk corrections of delivered certificates a published revision changed. */
   'typeApprovals.correct': ['homologation', 'release-manager', 'admin'],
   'keys.manage': ['admin'],
+  /** Loading the demo data creates keys for every role: the admin's decision only. */
+  'demo.load': ['admin'],
   'audit.view': ['ops', 'admin'],
   'metrics.view': ['ops', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

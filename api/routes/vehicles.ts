@@ -2,13 +2,25 @@ import type { Response } from 'express';
 import { canSeeManufacturer, vinNotAcceptedMessage, type Principal } from '../../auth/principal.ts';
 import { ingestVehicle, type IngestContext } from '../../certificates/ingest.ts';
 import { configuredDestinationIds } from '../../connectors/delivery/destinations.ts';
+import { composeCertificateData } from '../../ivi/compose.ts';
 import { CertificateOwnershipError } from '../../certificates/store.ts';
-import { batchResultSchema, ingestBodySchema, ingestResultSchema, vehicleBatchSchema, vehicleRecordBodySchema, type BatchItemResult } from '../../schemas/api/vehicles.ts';
+import { mandatoryRules } from '../../ivi/rules/mandatory.ts';
+import { createTypeApprovalRepository } from '../../ivi/type-approvals/repository.ts';
+import {
+  batchResultSchema,
+  ingestBodySchema,
+  ingestResultSchema,
+  vehicleBatchSchema,
+  vehicleRecordBodySchema,
+  vehicleTemplateQuerySchema,
+  vehicleTemplateSchema,
+  type BatchItemResult,
+} from '../../schemas/api/vehicles.ts';
 import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
 import type { Actor } from '../../schemas/certificate.ts';
 import type { RouteModule } from '../context.ts';
 import { ownDeadline } from '../middleware/timeout.ts';
-import { HttpProblem, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
+import { HttpProblem, notFound, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
 import { requestActor } from '../request-context.ts';
 
 /** Records of one batch ingested at the same time (each is a DB transaction + a workflow update). */
@@ -28,9 +40,39 @@ const singleStatus: Record<string, number> = {
   ...Object.fromEntries(Object.values(refusalAnswers).map(({ status, code }) => [code, status])),
 };
 
-/** `POST /api/v1/vehicles`: one VehicleRecord, or `{ records: [...] }` with a result per record. */
+/** `POST /api/v1/vehicles`: one VehicleRecord, or `{ records: [...] }` with a result per record; `GET …/template`: what a record must carry. */
 export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, review, config }) => {
   const batchSchema = vehicleBatchSchema(config.ECOC_API_MAX_BATCH);
+  table.add({
+    method: 'get',
+    path: '/api/v1/vehicles/template',
+    operationId: 'vehicleTemplate',
+    summary: 'The fields a vehicle record must still carry for an approved variant/version, and an example record',
+    description:
+      'Runs the mandatory IVI rules over the published approved values of the variant/version (as ingest composes them): what they report missing must come with each vehicle. ' +
+      'The VIN always does (the record’s `vin`). Needs vehicles.submit: it is the submitter’s tool and shows nothing a submitter may not send.',
+    tag: 'vehicles',
+    access: 'vehicles.submit',
+    query: vehicleTemplateQuerySchema,
+    responses: {
+      200: { description: 'Missing mandatory fields and a ready-to-edit VehicleRecord', schema: vehicleTemplateSchema },
+      404: { description: 'No published approval, variant or version with these keys among your manufacturers' },
+    },
+    async handler({ res, query, principal }) {
+      const key = { manufacturerId: query.manufacturerId, number: query.typeApprovalNumber, variant: query.variant, version: query.version };
+      const approved = canSeeManufacturer(principal, key.manufacturerId) ? await createTypeApprovalRepository(db).findVersionValues(key) : null;
+      if (!approved) throw notFound(`Type approval ${key.number} variant ${key.variant} version ${key.version} of ${key.manufacturerId}`);
+      const cocDataGroup = composeCertificateData({ typeApprovalValues: approved.values, vehicleValues: [] }).values;
+      const missing = mandatoryRules.flatMap((rule) => rule.check({ cocDataGroup }, { now: new Date() }));
+      const destinations = await configuredDestinationIds(config.ECOC_DESTINATIONS_FILE);
+      const destination = destinations.includes('nap-simulator') ? 'nap-simulator' : destinations[0];
+      res.json({
+        revision: approved.revision,
+        missing,
+        example: { manufacturerId: key.manufacturerId, vin: 'WVWZZZ1JZXW000001', stage: 1, typeApprovalNumber: key.number, variant: key.variant, version: key.version, ...(destination ? { destination } : {}) },
+      });
+    },
+  });
   table.add({
     method: 'post',
     path: '/api/v1/vehicles',

@@ -65,3 +65,19 @@ export const batchResultSchema = z
   .openapi('IngestBatchResult');
 
 export type BatchItemResult = z.infer<typeof batchItemResultSchema>;
+
+export const vehicleTemplateQuerySchema = z.object({
+  manufacturerId: z.string().min(1).openapi({ example: 'demo-motors' }),
+  typeApprovalNumber: z.string().min(1).openapi({ example: 'e6*2018/858*00264*01' }),
+  variant: z.string().min(1).openapi({ example: 'XEBM15(W)' }),
+  version: z.string().min(1).openapi({ example: 'XEBM15L-AWDLSW(1B)' }),
+});
+
+export const vehicleTemplateSchema = z
+  .object({
+    revision: z.object({ id: z.string(), sequence: z.number().int(), extensionNumber: z.string() }),
+    /** Mandatory fields the approved values leave empty: each vehicle record must carry them (the VIN always). */
+    missing: z.array(z.object({ path: z.string(), message: z.string() })),
+    example: z.record(z.string(), z.unknown()).openapi({ description: 'A ready-to-edit VehicleRecord for this variant/version' }),
+  })
+  .openapi('VehicleTemplate');
