@@ -67,7 +67,7 @@ export type NapHandle = NapSimulatorProcess & {
 };
 
 export interface NapVinState {
-  messages: { receiptId: string; iviReferenceId: string; iviVersionNumber: number }[];
+  messages: { receiptId: string; iviReferenceId: string; iviVersionNumber: number; receivedAt: string }[];
   deleted?: { receiptId: string; reason: string };
 }
 
