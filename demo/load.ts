@@ -7,6 +7,7 @@ import { readIvi } from '../ivi/reader.ts';
 import { createTypeApprovalRepository } from '../ivi/type-approvals/repository.ts';
 import { startImpact } from '../ivi/type-approvals/service.ts';
 import type { Database } from '../platform/database/prisma.ts';
+import { EMBEDDED_NAP_ID } from '../platform/embedded-destinations.ts';
 import { waitFor } from '../platform/wait.ts';
 import { roles, type Actor, type CertificateState, type CertificateStatus, type ReviewPolicy, type Role } from '../schemas/certificate.ts';
 import type { TypeApprovalDraft } from '../schemas/ivi/type-approval.ts';
@@ -50,7 +51,8 @@ const PLAN: { count: number; path: 'blocked' | 'in_review' | 'rejected' | 'await
 /** The approval built from an official IVI 2.0 specimen: two variants, five versions. */
 function demoApproval(): TypeApprovalDraft {
   const { cocDataGroup } = readIvi(readFileSync(SPECIMEN));
-  const { VehicleIdentificationNumber: _vin, DateManufactureVehicle: _date, SigningAuthorityTable: _signer, ...technical } = cocDataGroup;
+  // What belongs to one vehicle stays out: its VIN and its date of manufacture.
+  const { VehicleIdentificationNumber: _vin, DateManufactureVehicle: _date, ...technical } = cocDataGroup;
   const runningOrder = technical.MassGroup?.MassInRunningOrder ?? 0;
   const withMass = (delta: number) => ({ ...technical, MassGroup: { ...technical.MassGroup, MassInRunningOrder: runningOrder - delta } });
   const variant = cocDataGroup.Variant;
@@ -103,12 +105,18 @@ export async function loadDemo(deps: DemoDependencies): Promise<DemoResult> {
       keys[role] = token;
     }
   }
-  const destination = deps.destinations.includes('nap-simulator') ? 'nap-simulator' : (deps.destinations[0] ?? null);
+  const destination = deps.destinations.includes(EMBEDDED_NAP_ID) ? EMBEDDED_NAP_ID : (deps.destinations[0] ?? null);
   const vehicles = PLAN.flatMap((step) => Array.from({ length: step.count }, () => step.path)).map((path, index) => ({ path, vin: demoVin(index), version: approval.versions[index % approval.versions.length]! }));
   const existing = await db.certificate.count({ where: { manufacturerId: DEMO_MANUFACTURER } });
   if (existing < vehicles.length) {
     await Promise.all(vehicles.map((vehicle) => driveVehicle(deps, vehicle, approval.number, destination)));
   }
+  // The certificate rows follow the workflows with their next audit write: wait until none shows a machine step.
+  const inMotion = ['received', 'validating', 'generated', 'approved', 'signed', 'delivering'];
+  await waitFor(async () => (await db.certificate.count({ where: { manufacturerId: DEMO_MANUFACTURER, status: { in: inMotion } } })) === 0, {
+    timeoutMs: 60_000,
+    what: 'the demo certificates to settle',
+  });
   const counts = await db.certificate.groupBy({ by: ['status'], where: { manufacturerId: DEMO_MANUFACTURER }, _count: true });
   return {
     manufacturerId: DEMO_MANUFACTURER,
@@ -155,5 +163,6 @@ async function driveVehicle(
   if (vehicle.path === 'awaiting_release' || !destination) return;
   await reach(['awaiting_release']);
   await handle.executeUpdate(releaseNowUpdate, { args: [{ actor: person('release-manager') }] });
-  await reach(['delivered', 'acknowledged']);
+  // The embedded NAP simulator acknowledges at once; a real destination may take its time.
+  await reach(destination === EMBEDDED_NAP_ID ? ['acknowledged'] : ['delivered', 'acknowledged']);
 }

@@ -1,4 +1,5 @@
 import { id, text } from '../text.ts';
+import { typeApprovalFileFormatSchema, typeApprovalFileProblemSchema } from '../ivi/type-approval-file.ts';
 import { revisionMetaSchema, typeApprovalDraftSchema, typeApprovalRevisionSchema, typeApprovalSchema } from '../ivi/type-approval.ts';
 import { z } from './openapi-zod.ts';
 
@@ -72,7 +73,7 @@ export const draftValueBodySchema = z
 
 export const draftValueResultSchema = z.object({ path: z.string(), value: z.unknown() });
 
-export const fileFormatSchema = z.enum(['xlsx', 'csv', 'json']);
+const fileFormatSchema = typeApprovalFileFormatSchema;
 
 export const importBodySchema = z
   .object({
@@ -85,15 +86,7 @@ export const importBodySchema = z
   })
   .openapi('TypeApprovalImport', { example: { manufacturerId: 'acme', format: 'csv', content: 'bnVtYmVyLGlzc3VlRGF0ZSwuLi4=', fileName: 'e6-00264.csv', dryRun: false } });
 
-export const fileProblemSchema = z
-  .object({
-    sheet: z.string().optional(),
-    row: z.number().int().optional(),
-    column: z.string().optional(),
-    field: z.string().optional(),
-    message: z.string(),
-  })
-  .openapi('TypeApprovalFileProblem');
+const fileProblemSchema = typeApprovalFileProblemSchema.meta({ id: 'TypeApprovalFileProblem' });
 
 export const importReportSchema = z
   .object({
