@@ -38,6 +38,9 @@ export interface RevisionChanges {
 
 const versionKey = (variant: string, version: string) => JSON.stringify([variant, version]);
 
+const CACHED_REVISIONS = 20;
+const publishedChanges = new Map<string, RevisionChanges>();
+
 /**
  * What a published revision changed compared with the published revision in effect before it:
  * the variants/versions whose certificate values differ (approval fields such as the issue date
@@ -46,6 +49,9 @@ const versionKey = (variant: string, version: string) => JSON.stringify([variant
 export async function revisionChanges(db: Database, revisionId: string): Promise<RevisionChanges> {
   const row = await db.typeApprovalRevision.findUnique({ where: { id: revisionId }, include: { typeApproval: true } });
   if (!row) throw new UnknownTypeApprovalError(`type-approval revision ${revisionId}`);
+  // Published revisions never change, so neither does what they changed (every impact page asks again).
+  const cached = row.status === 'published' ? publishedChanges.get(revisionId) : undefined;
+  if (cached) return cached;
   const previous = await db.typeApprovalRevision.findFirst({
     where: { typeApprovalId: row.typeApprovalId, status: 'published', id: { not: row.id }, effectiveDate: { lte: row.effectiveDate }, sequence: { lt: row.sequence } },
     orderBy: [{ effectiveDate: 'desc' }, { sequence: 'desc' }],
@@ -64,7 +70,7 @@ export async function revisionChanges(db: Database, revisionId: string): Promise
       if (!changed.has(key)) changed.set(key, identity);
     }
   }
-  return {
+  const result: RevisionChanges = {
     revision: {
       id: row.id,
       sequence: row.sequence,
@@ -79,6 +85,11 @@ export async function revisionChanges(db: Database, revisionId: string): Promise
     diff,
     changed,
   };
+  if (row.status === 'published') {
+    publishedChanges.set(revisionId, result);
+    if (publishedChanges.size > CACHED_REVISIONS) publishedChanges.delete(publishedChanges.keys().next().value!);
+  }
+  return result;
 }
 
 interface CertificateRow {
