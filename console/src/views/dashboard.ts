@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import type { Dashboard } from '../../../schemas/api/console.ts';
+import type { DemoResultView } from '../../../schemas/api/demo.ts';
 import type { readinessOverviewSchema } from '../../../schemas/api/type-approvals.ts';
 import { certificateStatuses } from '../model.ts';
-import { getJson, query } from '../api.ts';
+import { getJson, postJson, query } from '../api.ts';
 import { h, table } from '../dom.ts';
 import { dateTime, duration, percent, statusLabel } from '../format.ts';
 import { can, type Session } from '../session.ts';
+import { actionForm, refusalBox } from './forms.ts';
 import { approvalHref } from './type-approvals.ts';
 
 type ReadinessOverview = z.infer<typeof readinessOverviewSchema>;
@@ -22,6 +24,7 @@ export async function dashboardView(session: Session): Promise<HTMLElement> {
     'div',
     { className: 'dashboard' },
     h('h1', { tabindex: '-1' }, 'Dashboard'),
+    data.counts.length === 0 && can(session, 'demo.load') ? demoLoader() : null,
     h('p', { className: 'muted' }, `Manufacturers: ${data.manufacturers.join(', ')} · as of ${dateTime(data.generatedAt)}`),
     h(
       'div',
@@ -38,6 +41,29 @@ export async function dashboardView(session: Session): Promise<HTMLElement> {
     h('section', {}, h('h2', {}, 'Releases'), releases(data)),
     h('section', {}, h('h2', {}, 'Destinations'), destinations(data)),
   );
+}
+
+/** An empty installation's admin can load the demo (as `ecoc demo`); its keys are shown here once. */
+function demoLoader(): HTMLElement {
+  const refusal = refusalBox();
+  const result = h('div', { role: 'status', 'aria-live': 'polite' });
+  const form = actionForm(
+    'Load demo data',
+    refusal,
+    async () => {
+      result.textContent = 'Loading the demo (25 vehicles through their lifecycle, up to a few minutes)…';
+      const demo = await postJson<DemoResultView>('/api/v1/demo');
+      result.replaceChildren(
+        h('p', {}, `Loaded approval ${demo.typeApproval.number} of ${demo.manufacturerId}. Reload the dashboard to see its certificates.`),
+        ...(demo.keys
+          ? [h('p', {}, 'API keys, shown this once: keep the ones you need.'), table(['Role', 'API key'], Object.entries(demo.keys).map(([role, key]) => [role, h('code', {}, key)]))]
+          : [h('p', {}, 'The demo was loaded before; its keys were shown then.')]),
+      );
+      return '';
+    },
+    () => form.remove(),
+  );
+  return h('section', {}, h('h2', {}, 'Empty installation'), h('p', {}, 'Load a demo manufacturer, a type approval, an API key per role and 25 vehicles in varied states.'), form, refusal, result);
 }
 
 /** Where certificates can go; the embedded NAP simulator says in its description that it is one. */
