@@ -49,7 +49,7 @@ const PLAN: { count: number; path: 'blocked' | 'in_review' | 'rejected' | 'await
 ];
 
 /** The approval built from an official IVI 2.0 specimen: two variants, five versions. */
-function demoApproval(): TypeApprovalDraft {
+export function demoApproval(): TypeApprovalDraft {
   const { cocDataGroup } = readIvi(readFileSync(SPECIMEN));
   // What belongs to one vehicle stays out: its VIN and its date of manufacture.
   const { VehicleIdentificationNumber: _vin, DateManufactureVehicle: _date, ...technical } = cocDataGroup;
