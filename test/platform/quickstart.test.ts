@@ -136,18 +136,21 @@ describe('README quickstart against `ecoc start` on a fresh data directory', () 
     expect(templateBody.example).toMatchObject({ ...record, vin: expect.any(String), destination: 'nap-simulator' });
     const created = await call(ingest);
     expect(created.status, created.text).toBe(201);
-    const { certificateId } = JSON.parse(created.text) as { certificateId: string };
+    const { certificateId, status } = JSON.parse(created.text) as { certificateId: string; status: string };
+    expect(status).toBe('received');
     expect(approve.path).toContain(certificateId);
     await waitFor(async () => (await statusOf(certificateId)) === 'in_review', { timeoutMs: 120_000, what: 'the quickstart vehicle in review' });
 
     // 3. Four eyes: the reviewer approves what the integrator sent.
     const approved = await call(approve);
     expect(approved.status, approved.text).toBe(200);
+    expect(JSON.parse(approved.text)).toMatchObject({ state: { status: 'approved' } });
     await waitFor(async () => (await statusOf(certificateId)) === 'awaiting_release', { timeoutMs: 120_000, what: 'signed, awaiting release' });
 
     // 4. Release now; the NAP simulator acknowledges.
     const released = await call(release);
     expect(released.status, released.text).toBe(200);
+    expect(JSON.parse(released.text)).toMatchObject({ state: { status: 'delivering' } });
     await waitFor(async () => (await statusOf(certificateId)) === 'acknowledged', { timeoutMs: 120_000, what: 'acknowledged by the NAP simulator' });
 
     // 5. The signed XML, verified by the README's own openssl and xmlsec1 lines; then the receipt.
