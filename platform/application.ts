@@ -24,7 +24,7 @@ import { databaseProbe, temporalProbe, type ReadinessProbe } from './readiness.t
 import { reviewPolicy } from './review-policy.ts';
 import { connectTemporalClient, temporalConnectionOptions } from './temporal/connection.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
-import { startWorker, type RunningWorker } from './temporal/worker.ts';
+import { startWorker, workflowCacheSize, type RunningWorker } from './temporal/worker.ts';
 import { startTelemetry } from './telemetry.ts';
 import { instrumentActivities, recordWorkerBuild, startWorkerOps, workerMetricsRegistry, workerPollingProbe, type WorkerOps } from './worker-ops.ts';
 
