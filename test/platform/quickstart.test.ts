@@ -151,7 +151,7 @@ describe('README quickstart against `ecoc start` on a fresh data directory', () 
     // 4. Release now; the NAP simulator acknowledges.
     const released = await call(release);
     expect(released.status, released.text).toBe(200);
-    expect(JSON.parse(released.text)).toMatchObject({ state: { status: 'delivering' } });
+    expect(JSON.parse(released.text)).toMatchObject({ state: { status: 'awaiting_release' } });
     await waitFor(async () => (await statusOf(certificateId)) === 'acknowledged', { timeoutMs: 120_000, what: 'acknowledged by the NAP simulator' });
 
     // 5. The signed XML, verified by the README's own openssl and xmlsec1 lines; then the receipt.
