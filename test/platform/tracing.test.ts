@@ -141,7 +141,9 @@ describe('tracing (OpenTelemetry over OTLP/HTTP)', () => {
       await waitFor(
         async () => {
           activities = inTrace().filter((span) => span.name.startsWith('RunActivity:') && span.attributes.temporalWorkflowId === certificateId);
-          return activities.length >= 1 && inTrace().some((span) => span.service === 'ecoc-worker' && span.name.startsWith('pg.'));
+          // A StartActivity span leaves the workflow sandbox with a later activation than its RunActivity span: wait for both.
+          const parents = new Set(inTrace().map((span) => span.spanId));
+          return activities.length >= 1 && activities.every((run) => run.parentSpanId !== undefined && parents.has(run.parentSpanId)) && inTrace().some((span) => span.service === 'ecoc-worker' && span.name.startsWith('pg.'));
         },
         { timeoutMs: 30_000, what: `the workflow's activity spans in trace ${request!.traceId}` },
       );
