@@ -191,7 +191,10 @@ describe('review through the API', () => {
   });
 
   test('the live state is the API’s view of the workflow state, without workflow-internal fields', async () => {
-    const status = await h.call('GET', `/api/v1/certificates/${inReview}/status?live=true`, { token: tokens.rob });
+    // The row follows the workflow with its next audit write: poll until it shows the review.
+    const read = () => h.call('GET', `/api/v1/certificates/${inReview}/status?live=true`, { token: tokens.rob });
+    await expect.poll(async () => (await read()).json?.status, { timeout: 15_000 }).toBe('in_review');
+    const status = await read();
     expect(status.status).toBe(200);
     expect(status.json).toMatchObject({ id: inReview, status: 'in_review' });
     const detail = await h.call('GET', `/api/v1/certificates/${inReview}`, { token: tokens.rob });
