@@ -3,9 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../platform/ports.ts';
 import { waitFor } from '../../platform/wait.ts';
-import { runCli, type RunningCli } from '../support/processes.ts';
+import { embeddedStackEnv, runCli, type RunningCli } from '../support/processes.ts';
 
 /**
  * Faults of `npm start`'s own servers, on one real stack: its embedded PostgreSQL dies and stays
@@ -24,21 +23,7 @@ describe('chaos: the embedded stack loses its database, then its own process', (
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-chaos-stack-'));
     chmodSync(dataDir, 0o755);
-    ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort(), workerOps: await freePort(), nap: await freePort() };
-    env = {
-      ECOC_DATA_DIR: join(dataDir, 'data'),
-      ECOC_TEMPORAL_PORT: String(ports.temporal),
-      ECOC_TEMPORAL_UI_PORT: String(ports.ui),
-      ECOC_POSTGRES_PORT: String(ports.postgres),
-      ECOC_API_PORT: String(ports.api),
-      ECOC_WORKER_OPS_PORT: String(ports.workerOps),
-      ECOC_NAP_SIMULATOR_PORT: String(ports.nap),
-      TEMPORAL_CLI_PATH: inject('temporalCliPath'),
-      ECOC_LOG_LEVEL: 'info',
-      TEMPORAL_ADDRESS: '',
-      DATABASE_URL: '',
-      ECOC_AUDIT_MAC_KEY: '',
-    };
+    ({ env, ports } = await embeddedStackEnv(dataDir, inject('temporalCliPath')));
   });
   afterAll(async () => {
     await standIn?.close();

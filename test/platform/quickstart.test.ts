@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../platform/ports.ts';
 import { waitFor } from '../../platform/wait.ts';
 import { launchBrowser, screenshot, waitForText } from '../support/browser.ts';
-import { REPO_ROOT, runCli, type RunningCli } from '../support/processes.ts';
+import { embeddedStackEnv, REPO_ROOT, runCli, type RunningCli } from '../support/processes.ts';
 
 /** One `curl` of the README quickstart: what the test sends with fetch. */
 interface Curl {
@@ -56,22 +55,9 @@ describe('README quickstart against `ecoc start` on a fresh data directory', () 
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-quickstart-'));
     chmodSync(dataDir, 0o755);
     workDir = mkdtempSync(join(tmpdir(), 'ecoc-quickstart-shell-'));
-    const ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort(), workerOps: await freePort(), nap: await freePort() };
-    // The stack test's environment: embedded everything, no destinations file (the NAP simulator and archive come up).
-    env = {
-      ECOC_DATA_DIR: join(dataDir, 'data'),
-      ECOC_TEMPORAL_PORT: String(ports.temporal),
-      ECOC_TEMPORAL_UI_PORT: String(ports.ui),
-      ECOC_POSTGRES_PORT: String(ports.postgres),
-      ECOC_API_PORT: String(ports.api),
-      ECOC_WORKER_OPS_PORT: String(ports.workerOps),
-      ECOC_NAP_SIMULATOR_PORT: String(ports.nap),
-      TEMPORAL_CLI_PATH: inject('temporalCliPath'),
-      ECOC_LOG_LEVEL: 'info',
-      TEMPORAL_ADDRESS: '',
-      DATABASE_URL: '',
-      ECOC_AUDIT_MAC_KEY: '',
-    };
+    const embedded = await embeddedStackEnv(dataDir, inject('temporalCliPath'));
+    env = embedded.env;
+    const { ports } = embedded;
     api = `http://127.0.0.1:${ports.api}`;
     stack = runCli(['start'], env);
     let exited: number | string | undefined;

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../platform/ports.ts';
 import { waitFor } from '../../platform/wait.ts';
-import { runCli, type RunningCli } from '../support/processes.ts';
+import { embeddedStackEnv, runCli, type RunningCli } from '../support/processes.ts';
 
 /** `npm start`'s command, end to end: real processes, real ports, real data directory. */
 describe('ecoc start (the whole embedded stack)', () => {
@@ -18,23 +17,7 @@ describe('ecoc start (the whole embedded stack)', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-stack-'));
     chmodSync(dataDir, 0o755);
-    ports = { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), api: await freePort(), workerOps: await freePort(), nap: await freePort() };
-    env = {
-      ECOC_DATA_DIR: join(dataDir, 'data'),
-      ECOC_TEMPORAL_PORT: String(ports.temporal),
-      ECOC_TEMPORAL_UI_PORT: String(ports.ui),
-      ECOC_POSTGRES_PORT: String(ports.postgres),
-      ECOC_API_PORT: String(ports.api),
-      ECOC_WORKER_OPS_PORT: String(ports.workerOps),
-      // The embedded NAP simulator (no ECOC_DESTINATIONS_FILE): its process must stop with the stack too.
-      ECOC_NAP_SIMULATOR_PORT: String(ports.nap),
-      TEMPORAL_CLI_PATH: inject('temporalCliPath'),
-      ECOC_LOG_LEVEL: 'info',
-      TEMPORAL_ADDRESS: '',
-      DATABASE_URL: '',
-      // The embedded default: the audit MAC key is generated under the data directory.
-      ECOC_AUDIT_MAC_KEY: '',
-    };
+    ({ env, ports } = await embeddedStackEnv(dataDir, inject('temporalCliPath')));
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
