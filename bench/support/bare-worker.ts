@@ -10,11 +10,14 @@ const address = process.env.TEMPORAL_ADDRESS;
 const taskQueue = process.env.ECOC_TASK_QUEUE;
 if (!address || !taskQueue) throw new Error('bare-worker.ts needs TEMPORAL_ADDRESS and ECOC_TASK_QUEUE');
 installTemporalRuntime(createLogger('warn'));
+const connection = await NativeConnection.connect({ address });
 const worker = await Worker.create({
-  connection: await NativeConnection.connect({ address }),
+  connection,
   taskQueue,
   workflowsPath: fileURLToPath(new URL('./bare-workflow.ts', import.meta.url)),
   activities: { noop: async () => undefined },
 });
 process.once('SIGTERM', () => worker.shutdown());
 await worker.run();
+// The connection keeps the process alive after the worker stops.
+await connection.close();

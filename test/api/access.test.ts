@@ -191,18 +191,22 @@ describe('review through the API', () => {
   });
 
   test('the live state is the API’s view of the workflow state, without workflow-internal fields', async () => {
+    // Its own certificate: the one ingested before all tests is approved by the test above.
+    const ingested = await h.call('POST', '/api/v1/vehicles', { token: tokens.erp, body: specimenRecord(nextVin()) });
+    const id: string = ingested.json.certificateId;
+    await h.lifecycle.waitForStatus(id, 'in_review');
     // The row follows the workflow with its next audit write: poll until it shows the review.
-    const read = () => h.call('GET', `/api/v1/certificates/${inReview}/status?live=true`, { token: tokens.rob });
+    const read = () => h.call('GET', `/api/v1/certificates/${id}/status?live=true`, { token: tokens.rob });
     await expect.poll(async () => (await read()).json?.status, { timeout: 15_000 }).toBe('in_review');
     const status = await read();
     expect(status.status).toBe(200);
-    expect(status.json).toMatchObject({ id: inReview, status: 'in_review' });
-    const detail = await h.call('GET', `/api/v1/certificates/${inReview}`, { token: tokens.rob });
+    expect(status.json).toMatchObject({ id, status: 'in_review' });
+    const detail = await h.call('GET', `/api/v1/certificates/${id}`, { token: tokens.rob });
     for (const state of [status.json.live, detail.json.state]) {
       expect(certificateViewSchema.strict().safeParse(state).error).toBeUndefined();
       for (const internal of ['dataHash', 'messageHash', 'releaseImmediately', 'carried']) expect(state).not.toHaveProperty(internal);
     }
-    expect(status.json.live).toMatchObject({ certificateId: inReview, submittedBy: 'erp-feed', dataVersion: 1, releaseRequested: false });
+    expect(status.json.live).toMatchObject({ certificateId: id, submittedBy: 'erp-feed', dataVersion: 1, releaseRequested: false });
   });
 
   test('list filters by status, VIN and type-approval number with keyset pages', async () => {
