@@ -13,7 +13,7 @@ import { requireColumns, type SourceRow } from './rows.ts';
  */
 export async function* csvRows(text: AsyncIterable<string>, mapping: ErpMapping): AsyncGenerator<SourceRow> {
   let header: string[] | undefined;
-  for await (const record of records(text, mapping.limits.maxRowBytes)) {
+  for await (const record of records(text, mapping.csv.delimiter, mapping.limits.maxRowBytes)) {
     if ('error' in record) {
       yield { row: record.line, errors: [record.error] };
       continue;
@@ -42,10 +42,17 @@ export async function* csvRows(text: AsyncIterable<string>, mapping: ErpMapping)
 
 type RawRecord = { line: number; text: string } | { line: number; error: ErpCellError };
 
-/** Splits text into records at line ends outside double quotes; blank lines are skipped. */
-async function* records(text: AsyncIterable<string>, maxRowBytes: number): AsyncGenerator<RawRecord> {
+/**
+ * Splits text into records at line ends outside quoted fields; blank lines are skipped. As in
+ * RFC 4180 a quote opens a quoted field only as a field's first character (`""` inside one is
+ * data): a stray quote elsewhere (`12" wheel`) makes only its own record malformed instead of
+ * joining the following lines to it.
+ */
+async function* records(text: AsyncIterable<string>, delimiter: string, maxRowBytes: number): AsyncGenerator<RawRecord> {
   let current = '';
   let inQuotes = false;
+  let fieldStart = true;
+  let justClosed = false;
   let oversized = false;
   let line = 1;
   let start = 1;
@@ -59,7 +66,16 @@ async function* records(text: AsyncIterable<string>, maxRowBytes: number): Async
   };
   for await (const chunk of text) {
     for (const char of chunk) {
-      if (char === '"') inQuotes = !inQuotes;
+      if (char === '"') {
+        const closing = inQuotes;
+        if (inQuotes) inQuotes = false;
+        else if (fieldStart || justClosed) inQuotes = true;
+        justClosed = closing;
+        fieldStart = false;
+      } else {
+        justClosed = false;
+        fieldStart = (char === delimiter || char === '\n') && !inQuotes;
+      }
       if (char === '\n' && !inQuotes) {
         const record = finish();
         if (record) yield record;

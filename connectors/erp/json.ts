@@ -1,4 +1,5 @@
 import type { ErpMapping } from '../../schemas/erp/mapping.ts';
+import type { ErpCellError } from '../../schemas/erp/report.ts';
 import { ErpFileError } from './errors.ts';
 import type { SourceRow } from './rows.ts';
 
@@ -107,15 +108,19 @@ function toRow(row: number, content: string): SourceRow {
     return { row, errors: [{ column: '*', value: content.trim().slice(0, 200), rule: 'not_an_object', message: 'each row must be a JSON object' }] };
   }
   const cells: Record<string, string> = {};
-  flatten(value as Record<string, unknown>, '', cells);
-  return { row, cells };
+  const errors: ErpCellError[] = [];
+  flatten(value as Record<string, unknown>, '', cells, errors);
+  return errors.length > 0 ? { row, errors } : { row, cells };
 }
 
-function flatten(object: Record<string, unknown>, prefix: string, cells: Record<string, string>): void {
+function flatten(object: Record<string, unknown>, prefix: string, cells: Record<string, string>, errors: ErpCellError[]): void {
   for (const [key, value] of Object.entries(object)) {
     const name = prefix + key;
     if (value === null || value === undefined) continue;
-    if (typeof value === 'object' && !Array.isArray(value)) flatten(value as Record<string, unknown>, `${name}.`, cells);
-    else cells[name] = typeof value === 'string' ? value : JSON.stringify(value);
+    if (typeof value === 'object' && !Array.isArray(value)) flatten(value as Record<string, unknown>, `${name}.`, cells, errors);
+    // JSON.parse has already rounded such a number (a VIN or part number written without quotes): refuse it rather than read another value.
+    else if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      errors.push({ column: name, value: String(value), rule: 'number_precision', message: `${name} is a number too large to read exactly (more than 15 digits); write it as a string` });
+    } else cells[name] = typeof value === 'string' ? value : JSON.stringify(value);
   }
 }

@@ -122,6 +122,20 @@ describe('ERP CSV', () => {
     expect(rows.results[1]).toMatchObject({ row: 3, record: { vin: 'WMA06XZZ1NM000010' } });
   });
 
+  it('keeps a stray quote inside an unquoted field to its own row; doubled quotes in a quoted field are data', async () => {
+    const header = readFileSync(fixture('vehicles-mixed.csv'), 'utf8').split('\r\n')[0];
+    const row = (vin: string, variant: string) => `WMA06XZZ1NM00000${vin};e1*2018/858*00123*01;${variant};V1;;40;16,5;2;Diesel;04.01.2022`;
+    const { results, failure } = await collect(chunks(`${header}\n${row('1', '12" wheel')}\n${row('2', 'A1')}\n${row('3', '"12"" wheel"')}\n${row('4', '"12" wheel"')}\n${row('5', 'A1')}\n`), csvMapping, 'csv');
+    expect(failure).toBeUndefined();
+    expect(results.map((r) => [r.row, 'record' in r ? r.record.variant : r.errors[0]!.rule])).toEqual([
+      [2, 'malformed_csv'],
+      [3, 'A1'],
+      [4, '12" wheel'],
+      [5, 'malformed_csv'],
+      [6, 'A1'],
+    ]);
+  });
+
   it('refuses a file whose header lacks a required column', async () => {
     const { failure } = await collect(chunks('Fahrgestellnummer;Variante\nWMA06XZZ1NM000001;A1\n'), csvMapping, 'csv');
     expect(failure).toMatchObject({ rule: 'missing_column', message: 'header (line 1) lacks required column(s): Typgenehmigung, Version' });
@@ -181,6 +195,12 @@ describe('ERP JSON', () => {
       [5, false],
       [6, true],
     ]);
+  });
+
+  it('refuses an unquoted number too large to read exactly instead of storing the rounded one', async () => {
+    const element = { vin: 0, approval: { number: 'e1*2018/858*00123*01', variant: 'A1', version: 'V1' } };
+    const { results } = await collect(chunks(`[${JSON.stringify(element).replace('"vin":0', '"vin":12345678901234567')}]`), jsonMapping, 'json');
+    expect(results).toEqual([{ row: 1, errors: [{ column: 'vin', value: '12345678901234568', rule: 'number_precision', message: expect.stringMatching(/^vin is a number too large to read exactly/) }] }]);
   });
 
   it('reports a truncated array and content that is not an array', async () => {
