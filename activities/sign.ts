@@ -1,13 +1,12 @@
 import { writeAuditEntries } from '../audit/workflow-entries.ts';
 import { sha256Hex } from '../platform/hash.ts';
-import { validateIviXml } from '../ivi/xsd.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
 import type { AuditEntry } from '../workflows/certificate/audit.ts';
 import type { SignatureInfo } from '../schemas/certificate.ts';
 import type { ActivityDependencies } from './dependencies.ts';
 import { nonRetryable, rethrowClassified } from './failures.ts';
 
-export function createSignActivities({ db, signer, config }: Pick<ActivityDependencies, 'db' | 'signer' | 'config'>) {
+export function createSignActivities({ db, signer, signingWork, config }: Pick<ActivityDependencies, 'db' | 'signer' | 'signingWork' | 'config'>) {
   return {
     /**
      * Seals the generated message with the HSM (or software key), verifies the signature against
@@ -22,7 +21,7 @@ export function createSignActivities({ db, signer, config }: Pick<ActivityDepend
         await writeAuditEntries(db, input.audit);
         return summary(message.certificateFingerprint, message.signedHash, message.signatureValue, message.signedAt);
       }
-      const signed = await signAndCheck(message.unsignedXml, signer, { validateXsd: validateIviXml, xades: config.ECOC_SIGNING_XADES }).catch(rethrowClassified);
+      const signed = await signAndCheck(message.unsignedXml, signer, { work: signingWork, xades: config.ECOC_SIGNING_XADES }).catch(rethrowClassified);
       const signedAt = new Date();
       await db.$transaction(async (tx) => {
         await tx.certificateMessage.update({

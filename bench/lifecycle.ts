@@ -15,7 +15,6 @@ import { createDeliveryChannel, loadDestinations } from '../connectors/delivery/
 import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
 import { checkCertificate } from '../ivi/rules/index.ts';
 import { writeIvi } from '../ivi/writer.ts';
-import { validateIviXml } from '../ivi/xsd.ts';
 import { waitFor } from '../platform/wait.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
@@ -212,7 +211,7 @@ async function inProcess(stack: BenchStack, count: number, concurrency: number):
     const header = iviHeader(record, { iviReferenceId, messageVersion: 1, at: new Date() });
     if (checkCertificate({ header, cocDataGroup: data.values }).some((f) => f.severity === 'error')) throw new Error(`${vin} has findings`);
     const xml = writeIvi({ header, cocDataGroup: data.values as CocDataGroup } as IviMessage);
-    const signed = await signAndCheck(xml, signer, { validateXsd: validateIviXml });
+    const signed = await signAndCheck(xml, signer);
     const [outcome] = await channel.deliver({ packageId: `bench-${iviReferenceId}`, createdAt: new Date(0).toISOString(), messages: [{ vin, iviReferenceId, iviVersionNumber: 1, xml: Buffer.from(signed.signedXml) }] });
     if (outcome?.status !== 'delivered') throw new Error(`${vin}: ${outcome?.status === 'rejected' ? outcome.code : outcome?.status}`);
   });

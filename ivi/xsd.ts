@@ -60,6 +60,14 @@ function validateWith(validator: XsdValidator, xml: string | Uint8Array, options
     throw error;
   }
   try {
+    return validateParsed(validator, doc);
+  } finally {
+    doc.dispose();
+  }
+}
+
+function validateParsed(validator: XsdValidator, doc: XmlDocument): IviSchemaValidation {
+  try {
     validator.validate(doc);
     return { valid: true, errors: [] };
   } catch (error) {
@@ -71,14 +79,17 @@ function validateWith(validator: XsdValidator, xml: string | Uint8Array, options
         message: detail.message.trim().split(NAMESPACE_PREFIX).join(''),
       })),
     };
-  } finally {
-    doc.dispose();
   }
 }
 
 /** Validates against the official IVI 2.0 XSD as shipped: the ds:Signature is required. */
 export function validateIviXml(xml: string | Uint8Array, options: SafeXmlOptions = {}): IviSchemaValidation {
   return validateWith(loadValidators().signed, xml, options);
+}
+
+/** `validateIviXml` on a document parsed already with `parseUntrustedXmlDocument` (the signing step parses once for verification and XSD). */
+export function validateParsedIvi(doc: XmlDocument): IviSchemaValidation {
+  return validateParsed(loadValidators().signed, doc);
 }
 
 /**

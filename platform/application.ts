@@ -13,6 +13,7 @@ import { startWebhookDispatcher, type WebhookDispatcher } from '../events/dispat
 import { loadWebhookEndpoints } from '../events/endpoints.ts';
 import { watchSigningCertificate } from '../events/signing-certificate.ts';
 import { SigningCertificateMonitor } from '../signing/certificate-monitor.ts';
+import { createSigningPool, type SigningPool } from '../signing/pool.ts';
 import type { Config } from '../schemas/config/index.ts';
 import { createKeySigner, type KeySigner } from '../connectors/hsm/index.ts';
 import { startInboxPoller } from '../inbox/poller.ts';
@@ -68,6 +69,7 @@ export async function startApplication(
   let workerOps: WorkerOps | undefined;
   let api: RunningApi | undefined;
   let signer: KeySigner | undefined;
+  let signingPool: SigningPool | undefined;
   let channels: ChannelRegistry | undefined;
   let webhooks: WebhookDispatcher | undefined;
   let signingWatch: { stop(): void } | undefined;
@@ -77,6 +79,7 @@ export async function startApplication(
     signingWatch?.stop();
     await webhooks?.stop();
     await worker?.stop();
+    await signingPool?.close();
     await channels?.close();
     await signer?.close();
     await probeConnection.close();
@@ -89,6 +92,7 @@ export async function startApplication(
       // The SDK's own worker metrics, on loopback; the API's /metrics appends them.
       installTemporalRuntime(logger, { metricsBindAddress: `127.0.0.1:${config.ECOC_TEMPORAL_METRICS_PORT || (await freePort())}` });
       signer = await createKeySigner(config, logger);
+      signingPool = createSigningPool({ threads: config.ECOC_SIGNING_THREADS });
       // The worker's own ops port answers from now on: /readyz says "starting" until the worker polls.
       const workerMetrics = workerMetricsRegistry();
       const workerSigning = new SigningCertificateMonitor({ certificatePem: signer.certificatePem, warnDays: config.ECOC_SIGNING_CERT_WARN_DAYS, registry: workerMetrics, logger });
@@ -112,14 +116,14 @@ export async function startApplication(
         connection: temporal,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.ECOC_TASK_QUEUE,
-        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, channel: channels.channel, client }), workerMetrics, logger.child({ component: 'activity' })),
+        activities: instrumentActivities(createActivities({ db, logger: logger.child({ component: 'activity' }), config, signer, signingWork: signingPool, channel: channels.channel, client }), workerMetrics, logger.child({ component: 'activity' })),
         logger: logger.child({ component: 'worker' }),
         workflowBundlePath: config.ECOC_WORKFLOW_BUNDLE,
         shutdownGraceMs: config.ECOC_WORKER_SHUTDOWN_GRACE,
         tuning: { maxCachedWorkflows: workflowCacheSize(config) },
       });
       recordWorkerBuild(workerMetrics, worker.buildId);
-      logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId }, 'worker polling');
+      logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId, signingThreads: signingPool.threads }, 'worker polling');
       webhooks = startWebhookDispatcher({ db, endpoints: webhookEndpoints, settings: config, logger, registry: workerMetrics });
       signingWatch = watchSigningCertificate({ db, monitor: workerSigning, logger: logger.child({ component: 'signing' }) });
       await startAuditWitness(client, config, logger.child({ component: 'audit' }));

@@ -11,11 +11,12 @@ export class IviSignatureError extends SigningError {
 
   constructor(
     code: string,
-    message: string,
+    /** The message without the problem lines. */
+    readonly summary: string,
     /** One line per problem found (verification reasons, XSD errors with line numbers). */
     readonly problems: string[] = [],
     options?: ErrorOptions,
   ) {
-    super(code, problems.length > 0 ? `${message}\n  ${problems.join('\n  ')}` : message, options);
+    super(code, problems.length > 0 ? `${summary}\n  ${problems.join('\n  ')}` : summary, options);
   }
 }

@@ -46,6 +46,24 @@ function signedInfo(references: string[], withNamespace: boolean): string {
 }
 
 /**
+ * Everything of the Signature but its value, as plain data (it crosses to the main thread from a
+ * signing-pool thread): the SignedInfo the key signs and the parts written around the value.
+ */
+export interface PreparedSignature {
+  /** SignedInfo in its exclusive canonical form, exactly the bytes the key signs (UTF-8). */
+  signedInfo: string;
+  /** The root's qualified name, whose end tag the Signature is inserted before. */
+  rootName: string;
+  references: string[];
+  /** The ds:Object with the XAdES properties, or ''. */
+  object: string;
+  /** The Signature's Id (XAdES), or ''. */
+  signatureId: string;
+  certificateBase64: string;
+  certificateFingerprint: string;
+}
+
+/**
  * Signs an unsigned IVI message with the IVI profile: enveloped XMLDSig over the whole document
  * (Reference URI="", enveloped-signature + exc-c14n transforms, SHA-256 digest), exc-c14n
  * SignedInfo, rsa-sha256 computed by `signer` (the token), the certificate in KeyInfo/X509Data,
@@ -57,7 +75,17 @@ function signedInfo(references: string[], withNamespace: boolean): string {
  * yields from the signed document.
  */
 export async function signIvi(unsignedXml: string, signer: KeySigner, options: SignIviOptions = {}): Promise<SignedIvi> {
-  const certificate = parseCertificate(signer.certificatePem, 'the signer');
+  return signPrepared(unsignedXml, prepareSignature(unsignedXml, signer.certificatePem, options), signer);
+}
+
+/** Has the key sign the prepared SignedInfo and writes the Signature before the root's end tag. */
+export async function signPrepared(unsignedXml: string, prepared: PreparedSignature, signer: KeySigner): Promise<SignedIvi> {
+  return completeSignature(unsignedXml, prepared, await signer.signRsaSha256(Buffer.from(prepared.signedInfo, 'utf8')));
+}
+
+/** The libxml2 part of signing (parse, canonicalise, digest): no key needed, so it can run on any thread. */
+export function prepareSignature(unsignedXml: string, certificatePem: string, options: SignIviOptions = {}): PreparedSignature {
+  const certificate = parseCertificate(certificatePem, 'the signer');
   const document = parseSignable(unsignedXml);
   let rootName: string;
   let documentDigest: string;
@@ -78,25 +106,35 @@ export async function signIvi(unsignedXml: string, signer: KeySigner, options: S
     const propertiesDigest = sha256Base64(canonicalInSignature(object, `//*[@Id='${signedPropertiesId}']`));
     references.push(reference(`#${signedPropertiesId}`, [IVI_SIGNATURE_PROFILE.canonicalization], propertiesDigest, XADES_SIGNED_PROPERTIES_TYPE));
   }
+  return {
+    // Inside the Signature, SignedInfo inherits the XMLDSig default namespace; its exclusive
+    // canonical form therefore declares it, exactly like the standalone form signed here.
+    signedInfo: signedInfo(references, true),
+    rootName,
+    references,
+    object,
+    signatureId,
+    certificateBase64: certificate.raw.toString('base64'),
+    certificateFingerprint: certificateFingerprint(certificate),
+  };
+}
 
-  // Inside the Signature, SignedInfo inherits the XMLDSig default namespace; its exclusive
-  // canonical form therefore declares it, exactly like the standalone form signed here.
-  const signatureValue = (await signer.signRsaSha256(Buffer.from(signedInfo(references, true), 'utf8'))).toString('base64');
-  const certificateBase64 = certificate.raw.toString('base64');
+function completeSignature(unsignedXml: string, prepared: PreparedSignature, signatureValue: Buffer): SignedIvi {
+  const value = signatureValue.toString('base64');
   const signature =
-    `<Signature xmlns="${XMLDSIG_NAMESPACE}"${signatureId ? ` Id="${signatureId}"` : ''}>` +
-    signedInfo(references, false) +
-    `<SignatureValue>${signatureValue}</SignatureValue>` +
-    `<KeyInfo><X509Data><X509Certificate>${certificateBase64}</X509Certificate></X509Data></KeyInfo>` +
-    `${object}</Signature>`;
+    `<Signature xmlns="${XMLDSIG_NAMESPACE}"${prepared.signatureId ? ` Id="${prepared.signatureId}"` : ''}>` +
+    signedInfo(prepared.references, false) +
+    `<SignatureValue>${value}</SignatureValue>` +
+    `<KeyInfo><X509Data><X509Certificate>${prepared.certificateBase64}</X509Certificate></X509Data></KeyInfo>` +
+    `${prepared.object}</Signature>`;
 
-  const endTag = unsignedXml.lastIndexOf(`</${rootName}`);
-  if (endTag < 0) throw new IviSignatureError('not_well_formed', `the root element <${rootName}> has no end tag`);
+  const endTag = unsignedXml.lastIndexOf(`</${prepared.rootName}`);
+  if (endTag < 0) throw new IviSignatureError('not_well_formed', `the root element <${prepared.rootName}> has no end tag`);
   const signedXml = `${unsignedXml.slice(0, endTag)}${signature}${unsignedXml.slice(endTag)}`;
   return {
     signedXml,
-    signatureValue,
-    certificateFingerprint: certificateFingerprint(certificate),
+    signatureValue: value,
+    certificateFingerprint: prepared.certificateFingerprint,
     documentHash: createHash('sha256').update(signedXml, 'utf8').digest('hex'),
   };
 }

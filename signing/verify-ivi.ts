@@ -45,6 +45,11 @@ export function verifyIvi(signedXml: string, certificatePem: string): IviVerific
   }
 }
 
+/** `verifyIvi` on a document parsed already; it removes the Signature from `document` (the enveloped transform). */
+export function verifyParsedIvi(document: XmlDocument, certificatePem: string): IviVerification {
+  return check(document, parseCertificate(certificatePem, 'the configured signing certificate'));
+}
+
 function check(document: XmlDocument, certificate: ReturnType<typeof parseCertificate>): IviVerification {
   const signatures = document.find('//ds:Signature', NS) as XmlElement[];
   if (signatures.length !== 1) return { valid: false, problems: [`expected exactly one ds:Signature, found ${signatures.length}`], xades: false };

@@ -25,6 +25,8 @@ export const signingConfigSchema = z.object({
   ECOC_PKCS11_RETRY_TIMEOUT: duration.default(30_000),
   ECOC_SIGNING_CERT_WARN_DAYS: z.coerce.number().int().min(0).default(30),
   ECOC_SIGNING_XADES: z.stringbool().default(false),
+  /** Threads for the signing step's XML work (canonicalisation, verification, XSD); unset: one per core. */
+  ECOC_SIGNING_THREADS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 export type SigningConfig = z.infer<typeof signingConfigSchema>;

@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SignerConfigurationError, SignerUnavailableError } from '../../connectors/hsm/errors.ts';
 import { openPkcs11Signer, type Pkcs11SignerOptions } from '../../connectors/hsm/pkcs11.ts';
 import type { KeySigner } from '../../connectors/hsm/signer.ts';
-import { validateIviXml } from '../../ivi/xsd.ts';
 import { waitFor } from '../../platform/wait.ts';
 import { IviSignatureError } from '../../signing/errors.ts';
 import { signAndCheck } from '../../signing/sign-and-check.ts';
@@ -95,7 +94,7 @@ describe('PKCS#11 signer on a real SoftHSM2 token', () => {
     expect(signer.health().sessions).toEqual({ open: 4, max: 4 });
 
     const documents = await Promise.all(
-      ['M1-01_electric.xml', 'M1-05_hybrid_petrol.xml', 'N2-01_electric.xml', 'L1e_moped.xml'].map((name) => signAndCheck(unsignedSpecimen(name), signer, { validateXsd: validateIviXml })),
+      ['M1-01_electric.xml', 'M1-05_hybrid_petrol.xml', 'N2-01_electric.xml', 'L1e_moped.xml'].map((name) => signAndCheck(unsignedSpecimen(name), signer)),
     );
     expect(documents.map((document) => verifyIvi(document.signedXml, signer.certificatePem).valid)).toEqual([true, true, true, true]);
   });
@@ -149,7 +148,7 @@ describe('PKCS#11 signer on a real SoftHSM2 token', () => {
       health: () => signer.health(),
       close: () => signer.close(),
     };
-    const error = await signAndCheck(unsignedSpecimen('M1-01_electric.xml'), counting, { validateXsd: validateIviXml }).catch((caught: unknown) => caught);
+    const error = await signAndCheck(unsignedSpecimen('M1-01_electric.xml'), counting).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IviSignatureError);
     expect(error).toMatchObject({ retryable: false, code: 'certificate_expired' });
     expect((error as Error).message).toMatch(/expired on \d{4}-\d\d-\d\dT.*signing is blocked/);
