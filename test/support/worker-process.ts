@@ -5,7 +5,7 @@
 // Run: tsx test/support/worker-process.ts <workflow-bundle.js>
 import { Client } from '@temporalio/client';
 import { createActivities } from '../../activities/index.ts';
-import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
+import { createKeySigner } from '../../connectors/hsm/index.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDatabase } from '../../platform/database/prisma.ts';
 import { createChannelRegistry } from '../../platform/delivery-channels.ts';
@@ -21,7 +21,8 @@ const db = createDatabase(config.DATABASE_URL);
 const temporal = temporalConnectionOptions(config);
 const connection = await connectTemporalClient(temporal);
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-const signer = await openSoftwareSigner(await ensureSoftwareKey(config.ECOC_DATA_DIR));
+// As the production worker chooses it: ECOC_SIGNER=pkcs11 signs on a token, else the software key.
+const signer = await createKeySigner(config, logger);
 const channels = await createChannelRegistry(config, logger);
 await startWorker({
   connection: temporal,
