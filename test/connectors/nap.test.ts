@@ -236,6 +236,26 @@ describe('NAP delivery against the simulator over mutual TLS', () => {
     }
   });
 
+  it('a slow NAP and one that never answers: the call times out retryably, the resend gets the first receipt', async () => {
+    const nap = await createDeliveryChannel([destination], destination.id, { logger, timeoutMs: 1_000 });
+    try {
+      for (const ms of [3_000, 'never'] as const) {
+        expect((await admin('/admin/delay', { ms, calls: 1 })).status).toBe(200);
+        const message = await signedMessage(ms === 'never' ? 'WVWZZZ1JZXW000041' : 'WVWZZZ1JZXW000040', 1);
+        const error = await deliverOne(nap, message).catch((caught: unknown) => caught);
+        expect(error, `delay ${ms}`).toBeInstanceOf(TemporarilyUnavailableError);
+        expect((error as Error).message).toMatch(/no answer within 1000 ms/);
+        // The NAP stored it although the client heard nothing; the resend (the delay was for one call) is recognised.
+        expect(((await admin(`/admin/vins/${message.vin}`)).json as { messages: unknown[] }).messages).toHaveLength(1);
+        expect(await deliverOne(nap, message)).toMatchObject({ status: 'delivered', receipt: { detail: { replayed: true } } });
+        expect(((await admin(`/admin/vins/${message.vin}`)).json as { messages: unknown[] }).messages).toHaveLength(1);
+      }
+      expect((await admin('/admin/delay', { ms: 'soon' })).status).toBe(400);
+    } finally {
+      await nap.close();
+    }
+  });
+
   it('answers a batch message by message: an outage on some calls leaves the others delivered', async () => {
     const nap = await createDeliveryChannel([destination], destination.id, { logger, timeoutMs: 10_000, concurrency: 1 });
     try {

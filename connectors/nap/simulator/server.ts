@@ -44,9 +44,10 @@ export interface NapSimulator {
  * answers. State survives restarts in `stateDir`.
  *
  * Endpoints: `POST /nap` (SOAP), `POST /admin/outage` `{"calls": n}` (answer the next n SOAP
- * calls with 503), `POST /admin/delay` `{"ms": n}` (process each SOAP call at once but hold its
- * answer n ms: a slow NAP, for a delivery in flight), `GET /admin/vins/<vin>` (what was
- * received), `GET /health`.
+ * calls with 503), `POST /admin/delay` `{"ms": n, "calls"?: k}` (process each SOAP call at once
+ * but hold its answer n ms: a slow NAP; `"ms": "never"`: a NAP that accepts the message and never
+ * answers, until the client hangs up; with `calls`, only the next k calls), `GET /admin/vins/<vin>`
+ * (what was received), `GET /health`.
  */
 export async function startNapSimulator(options: NapSimulatorOptions): Promise<NapSimulator> {
   const store = new SimulatorStore(options.stateDir);
@@ -54,7 +55,7 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
   let scripted: Fault | undefined;
   const logger = options.logger.child({ component: 'nap-simulator' });
   // Not persisted: a test sets it for the calls it is about.
-  let answerDelayMs = 0;
+  let answerDelay: AnswerDelay | undefined;
   const server: Server = createServer(
     {
       cert: readFileSync(options.certFile),
@@ -88,10 +89,10 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
       return sendJson(res, 200, { outageRemaining: calls });
     }
     if (req.method === 'POST' && path === '/admin/delay') {
-      const ms = Number((JSON.parse(body?.toString('utf8') ?? '{}') as { ms?: unknown }).ms);
-      if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) return sendJson(res, 400, { error: 'expected {"ms": <integer 0..600000>}' });
-      answerDelayMs = ms;
-      return sendJson(res, 200, { answerDelayMs });
+      const parsed = delaySchema.safeParse(JSON.parse(body?.toString('utf8') ?? '{}'));
+      if (!parsed.success) return sendJson(res, 400, { error: `expected ${DELAY_SHAPE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      answerDelay = parsed.data.ms === 0 ? undefined : parsed.data;
+      return sendJson(res, 200, { answerDelay: answerDelay ?? null });
     }
     if (req.method === 'POST' && path === '/admin/fault') {
       const parsed = faultSchema.safeParse(JSON.parse(body?.toString('utf8') ?? '{}'));
@@ -124,8 +125,11 @@ export async function startNapSimulator(options: NapSimulatorOptions): Promise<N
       throw error;
     }
     const answer = request.operation === 'SubmitIvi' ? submit(request, version) : remove(request, version);
-    logger.info({ operation: request.operation, vin: request.vin, status: answer.status, answerDelayMs }, 'NAP call');
-    if (answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, answerDelayMs));
+    const held = answerDelay;
+    if (held?.calls !== undefined && --held.calls === 0) answerDelay = undefined;
+    logger.info({ operation: request.operation, vin: request.vin, status: answer.status, held: held?.ms ?? 0 }, 'NAP call');
+    // The call is done (stored) already: a client that gives up meanwhile gets no answer at all.
+    if (held && !(await answerHeld(res, held.ms))) return;
     return send(res, answer.status, answer.message);
   }
 
@@ -191,6 +195,25 @@ const faultSchema = z.object({
   retryAfter: z.number().int().nonnegative().optional(),
 });
 type Fault = z.infer<typeof faultSchema>;
+
+const DELAY_SHAPE = '{"ms": 0..600000 or "never", "calls"?: n}';
+const delaySchema = z.object({
+  ms: z.union([z.number().int().min(0).max(600_000), z.literal('never')]),
+  /** Only the next n calls are held; without it, every call until the delay is set again. */
+  calls: z.number().int().positive().optional(),
+});
+type AnswerDelay = z.infer<typeof delaySchema>;
+
+/** Resolves true once `ms` have passed, false when the client hangs up first (`never`: only that). */
+function answerHeld(res: ServerResponse, ms: number | 'never'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = ms === 'never' ? undefined : setTimeout(() => resolve(true), ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
 
 /** Larger than the client's 1 MiB answer limit. */
 const OVERSIZED_BYTES = 2 * 1024 * 1024;
