@@ -1,17 +1,15 @@
 import type { Request, Response } from 'express';
-import { stringify } from 'csv-stringify/sync';
+import { writeCsv } from '../platform/csv.ts';
 
 /**
- * CSV for compliance reporting, opened in spreadsheets: a cell that starts with `=`, `+`, `-`,
- * `@`, tab or CR would run as a formula there (a VIN or actor name is data from outside), so it is
- * prefixed with `'` (OWASP "CSV injection"); dates are ISO 8601, objects JSON.
+ * CSV for compliance reporting, opened in spreadsheets: formula-like cells (a VIN or actor name is
+ * data from outside) are escaped by the shared writer (platform/csv.ts); dates are ISO 8601,
+ * objects JSON.
  */
 export function csvRows(rows: readonly Record<string, unknown>[], columns: readonly string[], header: boolean): string {
-  return stringify(rows as Record<string, unknown>[], {
+  return writeCsv(rows as Record<string, unknown>[], {
     columns: [...columns],
     header,
-    // csv-stringify's own guard: such a cell gets the `'` prefix.
-    escape_formulas: true,
     record_delimiter: 'windows',
     // Lines end in CRLF; a lone CR or LF inside a cell is quoted too, so no reader splits the record there.
     quoted_match: /[\r\n]/,

@@ -1,6 +1,6 @@
 import { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { unescapeFormula, writeCsv } from '../../../platform/csv.ts';
 import { columnLetter } from '../../../platform/xlsx.ts';
 import { utf8Problem } from '../../../platform/utf8.ts';
 import type { TypeApprovalFileProblem } from '../../../schemas/ivi/type-approval-file.ts';
@@ -36,8 +36,10 @@ export function csvDraftCells(bytes: Uint8Array): DraftCells | { problems: TypeA
   const approvalColumns = columns.filter(({ name }) => APPROVAL_KEYS.has(name));
   const problems: TypeApprovalFileProblem[] = [];
   const approval: FileCell[] = [];
+  // Undoes the formula escape the export adds (platform/csv.ts), so export → import is exact.
+  const valueAt = (fields: string[], index: number) => unescapeFormula(fields[index]?.trim() ?? '');
   const cellAt = (row: number, fields: string[], index: number): FileCell | undefined => {
-    const value = fields[index]?.trim() ?? '';
+    const value = valueAt(fields, index);
     return value === '' ? undefined : { value, row, column: columns[index]!.column, header: columns[index]!.name };
   };
   for (const { column, name } of approvalColumns) {
@@ -45,7 +47,7 @@ export function csvDraftCells(bytes: Uint8Array): DraftCells | { problems: TypeA
     const first = data[0] && cellAt(data[0].row, data[0].fields, index);
     if (first) approval.push(first);
     for (const { row, fields } of data.slice(1)) {
-      const value = fields[index]?.trim() ?? '';
+      const value = valueAt(fields, index);
       if (value !== (first?.value ?? '')) {
         problems.push({ row, column, header: name, message: `${name} "${value}" differs from "${first?.value ?? ''}" in row ${data[0]!.row}; every row repeats the approval's fields` });
       }
@@ -72,5 +74,5 @@ export function csvDraftCells(bytes: Uint8Array): DraftCells | { problems: TypeA
 export function csvFromTable(table: DraftTable): Uint8Array {
   const lead = table.approval.map(({ value }) => value);
   const records = [[...table.approval.map(({ key }) => key), ...table.header], ...table.rows.map((row) => [...lead, ...row.map((value) => value ?? '')])];
-  return new TextEncoder().encode(stringify(records, { cast: { number: (value) => String(value) } }));
+  return new TextEncoder().encode(writeCsv(records, { cast: { number: (value) => String(value) } }));
 }
