@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '../../platform/logger.ts';
 import type { SftpEndpoint } from '../../schemas/config/destinations.ts';
@@ -50,8 +51,9 @@ export async function openSftpSession(endpoint: SftpEndpoint, options: SftpOptio
   ]);
   let presentedHostKey: string | undefined;
   const client = new SftpClient(where);
+  let sftp: SFTPWrapper;
   try {
-    await client.connect({
+    sftp = await client.connect({
       host: endpoint.host,
       port: endpoint.port,
       username: endpoint.username,
@@ -78,7 +80,7 @@ export async function openSftpSession(endpoint: SftpEndpoint, options: SftpOptio
     throw classify(error, `${where}: connect`);
   }
   logger.debug('connected');
-  return new Session(client, endpoint.remoteDir, where);
+  return new Session(client, sftp, endpoint.remoteDir, where);
 }
 
 /** Opens a session, runs `use`, and always closes it. */
@@ -94,6 +96,7 @@ export async function withSftpSession<T>(endpoint: SftpEndpoint, options: SftpOp
 class Session implements SftpSession {
   constructor(
     private readonly client: SftpClient,
+    private readonly sftp: SFTPWrapper,
     readonly remoteDir: string,
     private readonly where: string,
   ) {}
@@ -145,9 +148,39 @@ class Session implements SftpSession {
   async uploadAtomic(path: string, data: Buffer): Promise<void> {
     const full = this.resolve(path);
     const part = `${full}.part`;
-    await this.run('upload', part, () => this.client.put(data, part));
+    await this.run('upload', part, () => this.client.put(data, part)).catch((error: unknown) => this.uploadFailed(part, data.byteLength, error));
+    // The client library can report success although the server refused writes (a full disk): only a complete file is renamed.
+    const written = (await this.run('stat', part, () => this.client.stat(part))).size;
+    if (written !== data.byteLength) await this.uploadFailed(part, data.byteLength, new Error(`${written} of ${data.byteLength} bytes written`));
     // posix-rename replaces the target atomically, so a leftover from a crashed attempt cannot block it.
     await this.run('rename', full, () => this.client.posixRename(part, full));
+  }
+
+  /**
+   * Removes what an upload left behind (its space is the partner's) and says whether retrying can
+   * help: a partner whose disk has no room for the file is an outage that ends when space is freed.
+   */
+  private async uploadFailed(part: string, size: number, error: unknown): Promise<never> {
+    await this.client.delete(part, true).catch(() => undefined);
+    const free = await this.freeBytes();
+    if (free !== undefined && free < size) {
+      throw new TemporarilyUnavailableError(`${this.where}: upload ${part} failed: the partner's disk is full (${free} bytes free, ${size} needed)`, undefined, { cause: error });
+    }
+    if (error instanceof PermanentConnectorError || error instanceof TemporarilyUnavailableError) throw error;
+    throw new TemporarilyUnavailableError(`${this.where}: upload ${part} incomplete: ${(error as Error).message}`, undefined, { cause: error });
+  }
+
+  /** Free bytes in the remote directory (OpenSSH's statvfs extension); undefined where the server has none. */
+  private freeBytes(): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      try {
+        this.sftp.ext_openssh_statvfs(this.remoteDir, (error, info: { f_bavail?: number; f_frsize?: number } | undefined) => {
+          resolve(error || info?.f_bavail === undefined || info.f_frsize === undefined ? undefined : info.f_bavail * info.f_frsize);
+        });
+      } catch {
+        resolve(undefined); // the server does not offer the extension
+      }
+    });
   }
 
   async move(from: string, to: string): Promise<void> {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentConnectorError, TemporarilyUnavailableError } from '../../connectors/delivery/errors.ts';
 import { openSftpSession, withSftpSession } from '../../connectors/sftp/client.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
+import { mountSmallDisk } from '../support/tmpfs.ts';
 
 const logger = createLogger('silent');
 let sshd: TestSshd;
@@ -60,6 +61,28 @@ describe('SFTP client against a real OpenSSH sshd', () => {
   it('reports a missing key file naming the file', async () => {
     const missing = { ...sshd.endpoint(), privateKeyFile: '/nonexistent/key' };
     await expect(openSftpSession(missing, { logger })).rejects.toThrow(/\/nonexistent\/key/);
+  });
+
+  it('an upload the partner has no room for fails retryably, leaves nothing behind, and succeeds once space is back', async () => {
+    const dir = join(sshd.root, 'small');
+    mkdirSync(dir);
+    const disk = mountSmallDisk(dir, 256 * 1024);
+    try {
+      const data = Buffer.alloc(100 * 1024, 7);
+      disk.fill(40 * 1024); // part of the file fits, then the disk is full
+      await withSftpSession(sshd.endpoint('small'), { logger }, async (session) => {
+        const error = await session.uploadAtomic('p.zip', data).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TemporarilyUnavailableError);
+        expect((error as Error).message).toMatch(/upload .*p\.zip\.part failed: the partner's disk is full \(\d+ bytes free, 102400 needed\)/);
+        expect(readdirSync(dir)).toEqual(['.filler']);
+        disk.free();
+        await session.uploadAtomic('p.zip', data);
+      });
+      expect(readFileSync(join(dir, 'p.zip')).equals(data)).toBe(true);
+      expect(readdirSync(dir)).toEqual(['p.zip']);
+    } finally {
+      disk.unmount();
+    }
   });
 
   it('reports a stopped server as temporarily unavailable, and works again once it is back', async () => {
