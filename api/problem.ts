@@ -4,6 +4,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { isRefusalKind, RefusedError, type RefusalKind } from '../auth/permissions.ts';
 import { isDatabaseUnavailable } from '../platform/database/unavailable.ts';
+import { isTemporalUnavailable } from '../platform/temporal/unavailable.ts';
 import type { Problem } from '../schemas/api/problem.ts';
 
 export type { Problem };
@@ -108,8 +109,24 @@ const bodyErrors: Record<string, { code: string; title: string }> = {
   'request.size.invalid': { code: 'invalid_content_length', title: 'The body does not match its Content-Length' },
 };
 
-/** What a 503 for a database outage asks clients to wait: about one reconnect attempt of the pool. */
-const DATABASE_RETRY_AFTER_SECONDS = 5;
+/**
+ * Dependencies that can be down or restarting: answered 503 with Retry-After (about one reconnect
+ * attempt of the pool, or of the gRPC channel), never 500.
+ */
+export const outages = {
+  database_unavailable: { title: 'The database is not available; retry later', retryAfterSeconds: 5 },
+  temporal_unavailable: { title: 'The workflow engine (Temporal) is not available; retry later', retryAfterSeconds: 5 },
+} as const;
+export type OutageCode = keyof typeof outages;
+
+export const isOutageCode = (code: string): code is OutageCode => Object.hasOwn(outages, code);
+
+/** The outage an error means, or `undefined` for any other error. */
+export function outageOf(error: unknown): OutageCode | undefined {
+  if (isDatabaseUnavailable(error)) return 'database_unavailable';
+  if (isTemporalUnavailable(error)) return 'temporal_unavailable';
+  return undefined;
+}
 
 /** Turns every thrown error into problem JSON; unexpected ones are logged and masked. */
 export const problemHandler: ErrorRequestHandler = (thrown: unknown, req, res, _next) => {
@@ -136,11 +153,13 @@ export const problemHandler: ErrorRequestHandler = (thrown: unknown, req, res, _
     sendProblem(res, { status, ...known, detail: (error as Error).message });
     return;
   }
-  if (isDatabaseUnavailable(error)) {
+  const outage = outageOf(error);
+  if (outage) {
     // An outage, not a bug: clients (and load balancers) come back, and nothing is restarted.
-    req.log?.warn({ err: error }, 'database unavailable');
-    res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-    sendProblem(res, { status: 503, code: 'database_unavailable', title: 'The database is not available; retry later', detail: `Retry after ${DATABASE_RETRY_AFTER_SECONDS} s` });
+    req.log?.warn({ err: error }, outage);
+    const { title, retryAfterSeconds } = outages[outage];
+    res.setHeader('Retry-After', String(retryAfterSeconds));
+    sendProblem(res, { status: 503, code: outage, title, detail: `Retry after ${retryAfterSeconds} s` });
     return;
   }
   req.log?.error({ err: error }, 'unhandled error');

@@ -2,6 +2,7 @@ import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Database } from './database/prisma.ts';
 import { isDatabaseUnavailable } from './database/unavailable.ts';
+import { isTemporalUnavailable } from './temporal/unavailable.ts';
 
 // CommonJS package: named ESM imports fail under plain Node.
 const { temporal } = proto;
@@ -72,8 +73,14 @@ export function publicErrorDetail(error: unknown): string {
  */
 export function temporalProbe(connection: Connection): ReadinessProbe {
   return async () => {
-    const info = await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
-    return { ok: true, detail: `server ${info.serverVersion || 'reachable'}` };
+    try {
+      const info = await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+      return { ok: true, detail: `server ${info.serverVersion || 'reachable'}` };
+    } catch (error) {
+      // The gRPC message names the address; say what kind of failure it is instead.
+      if (isTemporalUnavailable(error)) return { ok: false, detail: 'unavailable: the Temporal server does not accept connections (down or restarting)' };
+      throw error;
+    }
   };
 }
 

@@ -20,7 +20,7 @@ import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
 import type { Actor } from '../../schemas/certificate.ts';
 import type { RouteModule } from '../context.ts';
 import { ownDeadline } from '../middleware/timeout.ts';
-import { HttpProblem, notFound, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
+import { HttpProblem, isOutageCode, notFound, outageOf, outages, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
 import { requestActor } from '../request-context.ts';
 
 /** Records of one batch ingested at the same time (each is a DB transaction + a workflow update). */
@@ -92,7 +92,11 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       422: { description: 'A batch of which no record was accepted: problem JSON with `results` per record (code no_record_accepted)' },
       201: { description: 'A new certificate', schema: ingestResultSchema },
       409: { description: 'The VIN and stage cannot be accepted for this manufacturer (vin_not_accepted; whether or whose they are is not said), or the workflow refused the data (stale_version, not_allowed_in_state)' },
-      503: { description: 'The request’s time ran out before any record was accepted (request_timeout; with `results` for a batch): send again, ingest is idempotent' },
+      503: {
+        description:
+          'No record was accepted because the request’s time ran out (request_timeout) or Temporal or the database is away (temporal_unavailable, database_unavailable): ' +
+          'with Retry-After, and `results` for a batch; send again, ingest is idempotent',
+      },
     },
     async handler({ req, res, body, principal }) {
       const actor = requestActor(req);
@@ -102,6 +106,12 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       if ('records' in body) {
         const accepted = results.filter((result) => result.ok).length;
         const outcome = { accepted, rejected: results.length - accepted, results };
+        // A dependency away (Temporal restarting) is a 503 as on every route, with the per-record results.
+        const outage = results.map((result) => (!result.ok && isOutageCode(result.code) ? result.code : undefined)).find((code) => code !== undefined);
+        if (accepted === 0 && outage) {
+          res.setHeader('Retry-After', String(outages[outage].retryAfterSeconds));
+          throw new HttpProblem(503, outage, `None of the ${results.length} record(s) was accepted: ${outages[outage].title}`, outcome);
+        }
         if (accepted === 0 && results.some(unfinished)) {
           res.setHeader('Retry-After', '1');
           throw new HttpProblem(503, 'request_timeout', `None of the ${results.length} record(s) was accepted before the request's time ran out; send them again`, outcome);
@@ -115,6 +125,10 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       }
       const result = results[0]!;
       if (!result.ok) {
+        if (isOutageCode(result.code)) {
+          res.setHeader('Retry-After', String(outages[result.code].retryAfterSeconds));
+          throw new HttpProblem(503, result.code, result.message);
+        }
         if (unfinished(result)) {
           res.setHeader('Retry-After', '1');
           throw new HttpProblem(503, 'request_timeout', result.message);
@@ -198,6 +212,9 @@ async function ingestOne(
     if (error instanceof CertificateOwnershipError) return { index, ok: false, code: 'vin_not_accepted', message: vinNotAcceptedMessage(record.vin, record.stage) };
     const refused = refusalProblem(error);
     if (refused instanceof RefusalProblem) return { index, ok: false, code: refused.code, message: refused.message };
+    // Temporal or the database away: the record is to be sent again once it is back.
+    const outage = outageOf(error);
+    if (outage) return { index, ok: false, code: outage, message: `${outages[outage].title}: VIN ${record.vin} was not accepted; send it again` };
     // One record's unexpected failure is reported, logged, and does not lose the others.
     log.error({ err: error, index, vin: record.vin }, 'ingest failed');
     return { index, ok: false, code: 'internal_error', message: `Ingest of VIN ${record.vin} failed; retry it` };
