@@ -4,7 +4,7 @@ import { createSecureContext } from 'node:tls';
 import type { Logger } from '../../platform/logger.ts';
 import type { NapDestination } from '../../schemas/config/destinations.ts';
 import { PermanentConnectorError, TemporarilyUnavailableError } from '../delivery/errors.ts';
-import { buildRequest, NapEnvelopeError, parseResponse, type NapReceiptData, type NapRequest, type NapResponse } from './envelope.ts';
+import { buildRequest, NapEnvelopeError, parseResponse, readReceipt, type NapReceiptData, type NapRequest, type NapResponse } from './envelope.ts';
 
 export type NapCallResult = { status: 'accepted'; receipt: NapReceiptData } | { status: 'rejected'; code: string; message: string };
 
@@ -56,6 +56,7 @@ export async function createNapClient(destination: NapDestination, options: NapC
       let parsed: NapResponse;
       try {
         parsed = parseResponse(response.body);
+        if (parsed.kind === 'receipt') parsed = { ...parsed, receipt: readReceipt(parsed, request) };
       } catch (error) {
         if (!(error instanceof NapEnvelopeError)) throw error;
         // A proxy's HTML error page or a truncated body: the NAP itself did not decide anything.

@@ -130,6 +130,24 @@ export function parseResponse(body: string | Uint8Array): NapResponse {
   };
 }
 
+/**
+ * The receipt of a response, checked against the request it answers: the same operation, VIN and
+ * (for a submission) IviReferenceId, and a receipt time that is a date-time. A receipt for
+ * anything else is a protocol error, never a delivery of this message.
+ */
+export function readReceipt(response: Extract<NapResponse, { kind: 'receipt' }>, request: NapRequest): NapReceiptData {
+  const { receipt } = response;
+  if (response.operation !== request.operation) throw new NapEnvelopeError(`NAP receipt answers ${response.operation}, the request was ${request.operation}`);
+  if (receipt.vin !== request.vin) throw new NapEnvelopeError(`NAP receipt is for VIN ${receipt.vin}, the message for ${request.vin}`);
+  if (request.operation === 'SubmitIvi' && receipt.iviReferenceId !== request.iviReferenceId) {
+    throw new NapEnvelopeError(`NAP receipt is for IviReferenceId ${receipt.iviReferenceId ?? '(none)'}, the message is ${request.iviReferenceId}`);
+  }
+  if (!DATE_TIME.test(receipt.receivedAt) || Number.isNaN(Date.parse(receipt.receivedAt))) throw new NapEnvelopeError(`NAP receipt: ReceivedAt "${receipt.receivedAt}" is not a date-time`);
+  return receipt;
+}
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
 function readFault(fault: XmlNodeData): NapFault {
   const soap11Code = optionalText(fault, 'faultcode');
   const soap12Code = textOf(fault.children.find((c) => c.name === 'Code')?.children.find((c) => c.name === 'Value'), ID_MAX, 'NAP fault');
