@@ -15,12 +15,11 @@ export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../../dist/workfl
  * Bundles the workflows as every worker runs them: `npm run build`, a worker without a pre-built
  * bundle, and the tests all use this, so what is tested and replayed is what runs.
  */
-export async function bundleWorkflows(logger?: Logger, options: { tracing?: boolean } = {}): Promise<string> {
+export async function bundleWorkflows(logger?: Logger): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    // Only for traced workers: the interceptors break the replay of a run on another worker (see workflows/tracing.ts).
-    workflowInterceptorModules: options.tracing ? [WORKFLOW_INTERCEPTORS_PATH] : [],
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
     logger: {
       trace: quiet,
       debug: quiet,
@@ -50,7 +49,7 @@ export interface WorkflowCode {
  * build` made it and the image ships it), else the sources bundled now (development: always the
  * current sources, never a stale dist/).
  */
-export async function loadWorkflowCode(options: { bundlePath?: string | undefined; logger?: Logger; tracing?: boolean }): Promise<WorkflowCode> {
+export async function loadWorkflowCode(options: { bundlePath?: string | undefined; logger?: Logger }): Promise<WorkflowCode> {
   const path = options.bundlePath;
   if (path) {
     let code: string;
@@ -61,6 +60,6 @@ export async function loadWorkflowCode(options: { bundlePath?: string | undefine
     }
     return { bundle: { codePath: path }, buildId: workflowBuildId(code), source: 'prebuilt' };
   }
-  const code = await bundleWorkflows(options.logger, { tracing: options.tracing ?? false });
+  const code = await bundleWorkflows(options.logger);
   return { bundle: { code }, buildId: workflowBuildId(code), source: 'bundled-at-start' };
 }

@@ -47,7 +47,7 @@ const FORCE_AFTER_GRACE_MS = 10_000;
 /** Creates and starts a Worker; `stop()` drains it and closes its connection. */
 export async function startWorker(settings: WorkerSettings): Promise<RunningWorker> {
   installTemporalRuntime(settings.logger);
-  const code = await loadWorkflowCode({ bundlePath: settings.workflowBundlePath, logger: settings.logger, tracing: telemetry().enabled });
+  const code = await loadWorkflowCode({ bundlePath: settings.workflowBundlePath, logger: settings.logger });
   const connection = await connectTemporalNative(settings.connection);
   const tracing = telemetry();
   const graceMs = settings.shutdownGraceMs ?? 30_000;

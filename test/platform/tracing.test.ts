@@ -42,7 +42,7 @@ describe('tracing (OpenTelemetry over OTLP/HTTP)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ecoc-tracing-'));
     // The production bundle (with the workflow interceptors), as `npm run build` makes it.
-    const [harness, code] = await Promise.all([startLifecycleHarness(), bundleWorkflows(undefined, { tracing: true })]);
+    const [harness, code] = await Promise.all([startLifecycleHarness(), bundleWorkflows()]);
     h = harness;
     bundlePath = join(dir, 'workflow-bundle.js');
     writeFileSync(bundlePath, code);

@@ -3,14 +3,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { createLogger } from '../../platform/logger.ts';
 import { freePort } from '../../platform/ports.ts';
 import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
 import { startDevServer } from '../../platform/temporal/dev-server.ts';
 import { EMBEDDED_OWNER_ROLE, startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
 import { prepareDatabase } from '../../platform/database/roles.ts';
-import { WORKFLOWS_PATH } from '../../platform/temporal/workflows-path.ts';
+import { bundleWorkflows } from '../../platform/temporal/bundle.ts';
 import { TEMPLATE_DATABASE } from '../support/database.ts';
 
 declare module 'vitest' {
@@ -46,10 +45,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       readyTimeoutMs: 120_000,
     }),
     startEmbeddedPostgres({ dir: join(workDir, 'postgres'), port: await freePort(), database: TEMPLATE_DATABASE, logger: logger.child({ component: 'postgres' }) }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } }),
+    // The production bundle (`npm run build` makes the same), tracing interceptors included.
+    bundleWorkflows(logger),
   ]);
   const teardown = async () => {
-    await Promise.allSettled(started.map((result) => (result.status === 'fulfilled' && 'stop' in result.value ? result.value.stop() : undefined)));
+    await Promise.allSettled(started.map((result) => (result.status === 'fulfilled' && typeof result.value === 'object' && 'stop' in result.value ? result.value.stop() : undefined)));
     rmSync(workDir, { recursive: true, force: true });
   };
   const failure = started.find((result) => result.status === 'rejected');
@@ -60,7 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [temporal, postgres, bundle] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
     Awaited<ReturnType<typeof startDevServer>>,
     Awaited<ReturnType<typeof startEmbeddedPostgres>>,
-    Awaited<ReturnType<typeof bundleWorkflowCode>>,
+    string,
   ];
   // As `npm start` does: migrated and granted as the owner; every test then runs as the app role.
   await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
@@ -69,7 +69,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Test processes run workers side by side: each worker's operations port is a free one.
   process.env.ECOC_WORKER_OPS_PORT ??= '0';
   const workflowBundlePath = join(workDir, 'workflow-bundle.js');
-  writeFileSync(workflowBundlePath, bundle.code);
+  writeFileSync(workflowBundlePath, bundle);
 
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalCliPath', temporalCliPath);

@@ -11,6 +11,7 @@ import { startAuditWitness } from '../../audit/witness.ts';
 import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
 import type { KeySigner } from '../../connectors/hsm/signer.ts';
 import { loadConfig } from '../../platform/config.ts';
+import { telemetry } from '../../platform/telemetry.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { installTemporalRuntime } from '../../platform/temporal/runtime.ts';
@@ -59,6 +60,8 @@ export async function startAuditStack(env: Record<string, string> = {}): Promise
     connection: workerConnection,
     taskQueue: config.ECOC_TASK_QUEUE,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    // The production bundle's tracing interceptors export through this sink (a no-op without tracing).
+    sinks: telemetry().workflowSinks,
     activities: createAuditActivities({ db, signer, config, logger }),
   });
   const running = worker.run();

@@ -8,10 +8,11 @@ export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', imp
 /**
  * Histories are kept per generation of workflow code (`v1-…` before "release now" became a batch
  * of one, `v2-…` before validation and generation became one step and a batch of one carried its
- * audit, `v3-…` since): running workflows of every generation must keep replaying, so a new
- * generation adds files and never overwrites an older one's.
+ * audit, `v3-…` before runs were traced by the OpenTelemetry workflow interceptors, `v4-…` since):
+ * running workflows of every generation must keep replaying, so a new generation adds files and
+ * never overwrites an older one's.
  */
-export const HISTORY_GENERATION = 'v3';
+export const HISTORY_GENERATION = 'v4';
 
 /**
  * With ECOC_RECORD_HISTORIES=1 the lifecycle tests save the histories of representative runs;

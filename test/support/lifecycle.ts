@@ -13,6 +13,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import { createChannelRegistry, type ChannelRegistry } from '../../platform/delivery-channels.ts';
 import { createLogger } from '../../platform/logger.ts';
+import { telemetry } from '../../platform/telemetry.ts';
 import { installTemporalRuntime } from '../../platform/temporal/runtime.ts';
 import { waitFor } from '../../platform/wait.ts';
 import type { Destination } from '../../schemas/config/destinations.ts';
@@ -64,6 +65,8 @@ export type NapHandle = NapSimulatorProcess & {
   outage(calls: number): Promise<void>;
   /** The next `calls` SOAP calls get this answer and store nothing (the simulator's `POST /admin/fault`). */
   fault(spec: { calls: number; status: number; body: 'fault' | 'malformed' | 'oversized'; retryAfter?: number }): Promise<void>;
+  /** Calls are stored at once but answered `ms` later, or never (`POST /admin/delay`); only the next `calls` when given. */
+  delay(spec: { ms: number | 'never'; calls?: number }): Promise<void>;
 };
 
 export interface NapVinState {
@@ -124,6 +127,8 @@ export async function startLifecycleHarness(
     connection: workerConnection,
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    // The production bundle's tracing interceptors export through this sink (a no-op without tracing).
+    sinks: telemetry().workflowSinks,
     activities: createActivities({ db, logger, config, signer, channel: channels.channel, client }),
   });
   const running = worker.run();
@@ -195,6 +200,10 @@ function napHandle(process: NapSimulatorProcess, pki: TestPki): NapHandle {
     async fault(spec) {
       const response = await admin('/admin/fault', spec);
       if (response.status !== 200) throw new Error(`fault control failed: ${response.status} ${JSON.stringify(response.body)}`);
+    },
+    async delay(spec) {
+      const response = await admin('/admin/delay', spec);
+      if (response.status !== 200) throw new Error(`delay control failed: ${response.status} ${JSON.stringify(response.body)}`);
     },
   };
 }
