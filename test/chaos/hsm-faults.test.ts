@@ -127,6 +127,8 @@ describe('chaos: HSM faults through the certificate workflow', () => {
   async function retrySigned(id: string): Promise<void> {
     await h.client.workflow.getHandle(id).executeUpdate(retryUpdate, { args: [{ actor: actors.ops }] });
     await h.waitForStatus(id, 'awaiting_release', 60_000);
+    // The invariants read the status row, which follows the workflow with its next audit write.
+    await waitForProjection(h, [id], 'awaiting_release', 30_000);
   }
 
   it('retries signing while the token is away and signs once it is back', async () => {
