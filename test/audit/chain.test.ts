@@ -93,6 +93,29 @@ describe('per-certificate chains', () => {
     expect(result).toMatchObject({ ok: true, records: { checked: 36, chains: 13, afterLastCheckpoint: 36 }, legacy: null, problems: [] });
   });
 
+  test('concurrent writers for 200 certificates: each certificate gets a gapless chain of its own writes, and the trail verifies', async () => {
+    const certificates = 200;
+    const steps = ['status:approved', 'status:signed', 'status:delivered'];
+    // Every certificate's steps are written by different writers at once, interleaved with every other certificate's and the hub's.
+    await Promise.all([
+      ...steps.flatMap((action, step) => Array.from({ length: certificates }, (_, c) => writeAuditEntries(db, [entry(`m${c}-${step}`, `ecoc-M${c}`, action)]))),
+      ...Array.from({ length: 20 }, (_, writer) => recordAudit(db, [{ entryKey: null, occurredAt: new Date(), actor: `user${writer}`, action: 'api:download_message', certificateId: null, detail: { writer } }])),
+    ]);
+    const rows = await db.auditRecord.findMany({ orderBy: [{ chain: 'asc' }, { seq: 'asc' }] });
+    const chains = new Map<string, typeof rows>();
+    for (const row of rows) chains.set(row.chain, [...(chains.get(row.chain) ?? []), row]);
+    expect(chains.size).toBe(certificates + 1);
+    for (let c = 0; c < certificates; c += 1) {
+      const records = chains.get(`certificate:ecoc-M${c}`) ?? [];
+      expect(records.map((record) => record.seq), `ecoc-M${c}`).toEqual([1, 2, 3]);
+      expect(new Set(records.map((record) => record.action)), `ecoc-M${c}`).toEqual(new Set(steps));
+      expect(records[0]!.prevHash).toBe('0'.repeat(64));
+      for (let i = 1; i < records.length; i += 1) expect(records[i]!.prevHash, `ecoc-M${c} seq ${i + 1}`).toBe(records[i - 1]!.hash);
+    }
+    expect(chains.get('hub')!.map((row) => row.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await verifyAudit(db)).toMatchObject({ ok: true, records: { checked: certificates * steps.length + 20, chains: certificates + 1 }, problems: [] });
+  });
+
   test('a row altered directly in PostgreSQL is pinpointed: chain, seq, id and what differs', async () => {
     await writeAuditEntries(db, [entry('t1', 'ecoc-T1', 'status:approved'), entry('t2', 'ecoc-T1', 'status:signed'), entry('t3', 'ecoc-T1', 'status:awaiting_release')]);
     const victim = (await db.auditRecord.findFirst({ where: { chain: 'certificate:ecoc-T1', seq: 2 } }))!;
