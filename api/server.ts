@@ -13,6 +13,9 @@ export async function listen(app: Express, host: string, port: number): Promise<
   const server = createServer(app);
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
+  // Idle keep-alive connections outlive a client's or load balancer's own idle timeout (typically
+  // 60 s), so the server is not the side that closes a connection just as it is reused (ECONNRESET).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

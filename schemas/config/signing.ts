@@ -21,8 +21,12 @@ export const signingConfigSchema = z.object({
   /** PEM private key for ECOC_SIGNER=software; unset: a generated key under ECOC_DATA_DIR/signing. */
   ECOC_SIGNING_KEY_FILE: optionalText,
   ECOC_PKCS11_SESSIONS: z.coerce.number().int().min(1).max(64).default(4),
-  /** How long one signature waits for a token that stopped answering before the step fails (and is retried later). */
-  ECOC_PKCS11_RETRY_TIMEOUT: duration.default(30_000),
+  /**
+   * How long one signature waits for a token that stopped answering before the step fails (and is
+   * retried later). Below the signing step's 30 s timeout, so the step fails with the signer's
+   * "token unavailable" reason rather than as a timeout with the signer still retrying.
+   */
+  ECOC_PKCS11_RETRY_TIMEOUT: duration.default(20_000).refine((ms) => ms < 30_000, 'must be below 30s, the signing step\'s timeout'),
   ECOC_SIGNING_CERT_WARN_DAYS: z.coerce.number().int().min(0).default(30),
   ECOC_SIGNING_XADES: z.stringbool().default(false),
   /** Threads for the signing step's XML work (canonicalisation, verification, XSD); unset: one per core. */
