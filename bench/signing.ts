@@ -5,6 +5,7 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openPkcs11Signer } from '../connectors/hsm/pkcs11.ts';
@@ -35,6 +36,9 @@ export interface SigningBenchRow {
   checkedInlinePerSecond: number;
   /** The same step with the XML work on the signing pool. */
   checkedPoolPerSecond: number;
+  /** Main-thread (event loop) busy time per document, ms: what the step leaves of the thread that does the worker's I/O. */
+  mainThreadMsInline: number;
+  mainThreadMsPool: number;
 }
 
 export interface SigningBenchResult {
@@ -97,23 +101,43 @@ async function inlineVersusPool(
   unsigned: string,
   pool: SigningPool,
   { count, concurrency, rounds }: { count: number; concurrency: number; rounds: number },
-): Promise<Pick<SigningBenchRow, 'checkedInlinePerSecond' | 'checkedPoolPerSecond'>> {
+): Promise<Pick<SigningBenchRow, 'checkedInlinePerSecond' | 'checkedPoolPerSecond' | 'mainThreadMsInline' | 'mainThreadMsPool'>> {
   // Warm-up: every pool thread compiles the XSD once; the calling thread too.
   await rate(concurrency, concurrency, () => signAndCheck(unsigned, signer, { work: pool }));
   await signAndCheck(unsigned, signer);
-  const inline: number[] = [];
-  const pooled: number[] = [];
+  const inline: Measurement[] = [];
+  const pooled: Measurement[] = [];
   for (let round = 0; round < rounds; round += 1) {
-    inline.push(await rate(count, concurrency, () => signAndCheck(unsigned, signer)));
-    pooled.push(await rate(count, concurrency, () => signAndCheck(unsigned, signer, { work: pool })));
+    inline.push(await measure(count, concurrency, () => signAndCheck(unsigned, signer)));
+    pooled.push(await measure(count, concurrency, () => signAndCheck(unsigned, signer, { work: pool })));
   }
-  return { checkedInlinePerSecond: median(inline), checkedPoolPerSecond: median(pooled) };
+  return {
+    checkedInlinePerSecond: median(inline.map((m) => m.perSecond)),
+    checkedPoolPerSecond: median(pooled.map((m) => m.perSecond)),
+    mainThreadMsInline: median(inline.map((m) => m.mainThreadMs)),
+    mainThreadMsPool: median(pooled.map((m) => m.mainThreadMs)),
+  };
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+interface Measurement {
+  perSecond: number;
+  /** Event-loop busy time per operation, ms. */
+  mainThreadMs: number;
+}
+
+async function measure(count: number, concurrency: number, operation: () => Promise<unknown>): Promise<Measurement> {
+  const before = performance.eventLoopUtilization();
+  const begin = process.hrtime.bigint();
+  const perSecond = await rate(count, concurrency, operation);
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  const { utilization } = performance.eventLoopUtilization(before);
+  return { perSecond, mainThreadMs: Math.round(((utilization * seconds * 1000) / count) * 100) / 100 };
 }
 
 /** Operations per second for `count` calls with at most `concurrency` in flight. */
@@ -142,6 +166,8 @@ function print(result: SigningBenchResult): void {
       'sign + verify + XSD /s, one thread': row.checkedInlinePerSecond,
       'sign + verify + XSD /s, pool': row.checkedPoolPerSecond,
       'pool / one thread': (row.checkedPoolPerSecond / row.checkedInlinePerSecond).toFixed(2),
+      'main thread ms/doc, one thread': row.mainThreadMsInline,
+      'main thread ms/doc, pool': row.mainThreadMsPool,
     })),
   );
 }
