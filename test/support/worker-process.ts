@@ -12,6 +12,7 @@ import { createChannelRegistry } from '../../platform/delivery-channels.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { connectTemporalClient, temporalConnectionOptions } from '../../platform/temporal/connection.ts';
 import { startWorker } from '../../platform/temporal/worker.ts';
+import { createSigningPool } from '../../signing/pool.ts';
 
 const bundle = process.argv[2];
 const config = loadConfig();
@@ -23,12 +24,13 @@ const connection = await connectTemporalClient(temporal);
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 // As the production worker chooses it: ECOC_SIGNER=pkcs11 signs on a token, else the software key.
 const signer = await createKeySigner(config, logger);
+const signingWork = createSigningPool({ threads: config.ECOC_SIGNING_THREADS });
 const channels = await createChannelRegistry(config, logger);
 await startWorker({
   connection: temporal,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.ECOC_TASK_QUEUE,
-  activities: createActivities({ db, logger, config, signer, channel: channels.channel, client }),
+  activities: createActivities({ db, logger, config, signer, signingWork, channel: channels.channel, client }),
   logger,
   workflowBundlePath: bundle,
 });
