@@ -28,14 +28,16 @@ export interface NapSimulatorProcess {
   stop(): Promise<void>;
 }
 
-const MAIN = fileURLToPath(new URL('../connectors/nap/simulator/main.ts', import.meta.url));
+// Compiled (the production image runs JavaScript next to the sources): the simulator's JavaScript, without tsx.
+const COMPILED = import.meta.url.endsWith('.js');
+const MAIN = fileURLToPath(new URL(`../connectors/nap/simulator/main.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
 
 /**
  * Starts the NAP simulator (connectors/nap/simulator) as its own process, through tsx as the CLI
- * runs; ready when it prints its `listening` line. It dies with this process.
+ * runs (or compiled); ready when it prints its `listening` line. It dies with this process.
  */
 export async function startNapSimulatorProcess(options: NapSimulatorProcessOptions): Promise<NapSimulatorProcess> {
-  const args = ['--import', import.meta.resolve('tsx'), MAIN, '--port', String(options.port), '--cert', options.certFile, '--key', options.keyFile, '--ca', options.caFile, '--state-dir', options.stateDir, '--log-level', options.logLevel];
+  const args = [...(COMPILED ? [] : ['--import', import.meta.resolve('tsx')]), MAIN, '--port', String(options.port), '--cert', options.certFile, '--key', options.keyFile, '--ca', options.caFile, '--state-dir', options.stateDir, '--log-level', options.logLevel];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
