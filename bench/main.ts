@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** In order from the cheapest; each is also runnable alone with `npx tsx bench/<name>.ts`. */
-const BENCHES = ['ivi', 'type-approvals', 'type-approval-impact', 'signing', 'lifecycle', 'api', 'release', 'inbox'] as const;
+const BENCHES = ['ivi', 'type-approvals', 'type-approval-impact', 'signing', 'lifecycle', 'api', 'release', 'inbox', 'soak'] as const;
 
 const { values, positionals } = parseArgs({ options: { only: { type: 'string' } }, allowPositionals: true });
 const chosen = values.only ? values.only.split(',').map((name) => name.trim()) : [...BENCHES];

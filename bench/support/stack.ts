@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,15 +9,16 @@ import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import { prepareDatabase } from '../../platform/database/roles.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
-import { freePort } from '../../platform/ports.ts';
+import { freePort, isPortFree } from '../../platform/ports.ts';
 import { workerProbe } from '../../platform/readiness.ts';
 import { waitFor } from '../../platform/wait.ts';
 import type { Destination } from '../../schemas/config/destinations.ts';
 import { resolveTemporalCli } from '../../platform/temporal/cli-binary.ts';
-import { startDevServer } from '../../platform/temporal/dev-server.ts';
+import { devServerPidFile, startDevServer } from '../../platform/temporal/dev-server.ts';
 import { startNapSimulatorProcess, type NapSimulatorProcess } from '../../test/support/nap-simulator.ts';
 import { exitOf, REPO_ROOT, runCli, type RunningCli } from '../../test/support/processes.ts';
 import { createTestPki } from '../../test/support/tls.ts';
+import { mtlsJson } from '../../test/support/lifecycle.ts';
 import { NAP_DESTINATION } from '../../test/support/specimen.ts';
 
 export interface BenchStack {
@@ -30,6 +32,12 @@ export interface BenchStack {
   nap: NapSimulatorProcess;
   /** Environment for an `ecoc worker` process on this stack. */
   workerEnv(taskQueue: string): Record<string, string>;
+  /** The NAP simulator's admin endpoints (`/admin/fault`, `/admin/delay`, `/admin/vins/<vin>`), over its mutual TLS. */
+  napAdmin(path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** SIGKILLs the Temporal dev server and starts it again on the same port (and database file with `persistentTemporal`). */
+  restartTemporal(): Promise<void>;
+  /** SIGKILLs the postmaster and starts the cluster again on the same port and data. */
+  restartPostgres(): Promise<void>;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -38,17 +46,30 @@ export interface BenchStack {
  * A throwaway stack of real servers for benchmarks: Temporal dev server (headless, in memory),
  * embedded PostgreSQL with migrations, and the NAP simulator over mutual TLS.
  */
-export async function startBenchStack(options: { /** Configured next to the NAP (e.g. an SFTP partner). */ destinations?: Destination[] } = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  options: {
+    /** Configured next to the NAP (e.g. an SFTP partner). */
+    destinations?: Destination[];
+    /** Temporal on a database file, as `npm start` runs it, so a restart keeps its workflows. */
+    persistentTemporal?: boolean;
+  } = {},
+): Promise<BenchStack> {
   const logger = createLogger(process.env.ECOC_BENCH_LOG_LEVEL ?? 'warn');
+  // One audit MAC key for the bench's own writes (ingest) and its worker processes, which inherit
+  // it: otherwise each would generate its own and the trail could not be verified.
+  process.env.ECOC_AUDIT_MAC_KEY ??= randomBytes(32).toString('base64');
   const dir = mkdtempSync(join(tmpdir(), 'ecoc-bench-'));
   chmodSync(dir, 0o755);
-  const temporal = await startDevServer({
+  const temporalDb = options.persistentTemporal ? join(dir, 'temporal', 'temporal.db') : undefined;
+  const temporalOptions = {
     executable: await resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, logger }),
     port: await freePort(),
     namespace: 'default',
+    dbFilename: temporalDb,
     logger,
     readyTimeoutMs: 120_000,
-  });
+  };
+  let temporal = await startDevServer(temporalOptions);
   const postgres = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), port: await freePort(), database: 'ecoc', logger });
   // As in production: migrated by the schema owner, used by the app role that owns nothing.
   await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
@@ -76,6 +97,17 @@ export async function startBenchStack(options: { /** Configured next to the NAP 
     db,
     nap,
     logger,
+    napAdmin: (path, body) => mtlsJson(`${new URL(nap.url).origin}${path}`, pki, body),
+    async restartTemporal() {
+      if (!temporalDb) throw new Error('restartTemporal needs startBenchStack({ persistentTemporal: true }): an in-memory server would lose every workflow');
+      process.kill(Number(readFileSync(devServerPidFile(temporalDb), 'utf8')), 'SIGKILL');
+      await waitFor(() => isPortFree(temporalOptions.port), { timeoutMs: 30_000, intervalMs: 50, what: `the Temporal port ${temporalOptions.port} to be released` });
+      temporal = await startDevServer(temporalOptions);
+    },
+    async restartPostgres() {
+      postgres.child()?.kill('SIGKILL');
+      await postgres.restart();
+    },
     workerEnv: (taskQueue) => ({
       TEMPORAL_ADDRESS: temporal.address,
       DATABASE_URL: postgres.url,

@@ -6,6 +6,18 @@ import { randomInt } from 'node:crypto';
  * exactly; ECOC_FUZZ_ROWS scales the generated volume (CI runs the default).
  */
 
+/** mulberry32: a small seeded generator of numbers in [0, 1), good enough to spread test cases and faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export interface Fuzz {
   readonly seed: number;
   /** A number in [0, 1). */
@@ -22,15 +34,7 @@ export function createFuzz(name: string): Fuzz {
   const given = process.env.ECOC_FUZZ_SEED;
   const seed = given === undefined || given === '' ? randomInt(2 ** 31) : Number(given);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`ECOC_FUZZ_SEED must be a non-negative integer, got "${given}"`);
-  // mulberry32: small, fast and good enough to spread test cases.
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return {
     seed,
