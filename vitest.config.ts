@@ -4,9 +4,9 @@ export default defineConfig({
   test: {
     // Worker threads + Temporal's native core have crashed; forks isolate each file in a process.
     pool: 'forks',
-    // Three files at a time even on 2 cores (vitest's default there is one): most of a file's time is
+    // Two files at a time even on 2 cores (vitest's default there is one): most of a file's time is
     // spent waiting on Temporal, PostgreSQL and child processes, not on the CPU.
-    maxWorkers: 3,
+    maxWorkers: 2,
     globalSetup: ['./test/setup/global.ts'],
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.data/**', '.generated/**'],

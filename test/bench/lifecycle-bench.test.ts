@@ -8,9 +8,9 @@ import { exitOf, REPO_ROOT } from '../support/processes.ts';
  * is asserted about speed (the numbers depend on the machine and on what else runs).
  */
 describe('lifecycle bench', () => {
-  it('runs 50 certificates end to end, the bare engine of their shape, in-process, and parks 50', async () => {
+  it('runs 25 certificates end to end, the bare engine of their shape, in-process, and parks 25', async () => {
     const script = fileURLToPath(new URL('../../bench/lifecycle.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--certificates', '50', '--parked', '50', '--concurrency', '16'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--certificates', '25', '--parked', '25', '--concurrency', '16'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -23,7 +23,7 @@ describe('lifecycle bench', () => {
       /ratio to bare engine: [\d.]+/,
       /[\d.]+ certificates\/s in-process without Temporal/,
       /total\s+\d+\s+\d+/,
-      /50 parked in review after \d+ s: worker RSS \d+ MiB/,
+      /25 parked in review after \d+ s: worker RSS \d+ MiB/,
     ]) {
       expect(output).toMatch(line);
     }

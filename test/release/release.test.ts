@@ -16,7 +16,7 @@ import { startTestSshd, type TestSshd } from '../support/sshd.ts';
  * generate, review, sign) at a few certificates per second on 2 shared cores, so 500 per
  * destination would take most of the suite's time budget; bench/release.ts runs 500 and more.
  */
-const COUNT = 100;
+const COUNT = 60;
 const SFTP_DESTINATION = 'partner-sftp';
 /** Seeding and releasing this many through the full pipeline on a shared 2-core machine takes minutes. */
 const BIG_TEST_TIMEOUT = 900_000;
