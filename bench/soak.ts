@@ -43,6 +43,8 @@ export interface SoakResult {
   seed: number;
   seconds: number;
   faults: Record<FaultKind, number>;
+  /** Worker processes the supervisor started again after they exited (kills included). */
+  workerRestarts: number;
   report: InvariantReport;
 }
 
@@ -78,24 +80,36 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
   mkdirSync(partnerDir);
   const stack: BenchStack = await startBenchStack({ persistentTemporal: true, destinations: [{ id: SFTP_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-in') }] });
   const taskQueue = `soak-${Date.now()}`;
-  let worker: RunningCli = await startWorkerProcess(stack, taskQueue, { ECOC_DELIVERY_TIMEOUT: '10s' });
+  let finished = false;
+  const stopped = () => finished;
+  // The orchestrator's part: a worker that exits (killed, or failing at start while PostgreSQL or
+  // Temporal is away) is started again, as systemd or Kubernetes would.
+  let workerRestarts = 0;
+  const startSupervisedWorker = async (): Promise<RunningCli> => {
+    const running = (await persist(() => startWorkerProcess(stack, taskQueue, { ECOC_DELIVERY_TIMEOUT: '10s' }), stopped))!;
+    void running.exited.then(async () => {
+      if (finished) return;
+      workerRestarts += 1;
+      worker = await startSupervisedWorker();
+    });
+    return running;
+  };
+  let worker: RunningCli = await startSupervisedWorker();
   const config = loadConfig({ ...process.env, ...stack.workerEnv(taskQueue) });
   const faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
   const destinationOf = (index: number) => (index % SFTP_EVERY === SFTP_EVERY - 1 ? SFTP_DESTINATION : NAP_DESTINATION);
   const started = Date.now();
-  let finished = false;
-  const stopped = () => finished;
 
   async function inject(kind: FaultKind): Promise<void> {
     faults[kind] += 1;
     process.stderr.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s: fault ${kind}\n`);
     switch (kind) {
       case 'worker-kill': {
+        // The supervisor starts the next one.
         worker.child.kill('SIGKILL');
         await worker.exited;
-        worker = await startWorkerProcess(stack, taskQueue, { ECOC_DELIVERY_TIMEOUT: '10s' });
         return;
       }
       case 'temporal-restart':
@@ -201,13 +215,14 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
     await stack.stop();
     await sshd.dispose();
   }
-  return { certificates: count, seed, seconds: (Date.now() - started) / 1000, faults, report };
+  return { certificates: count, seed, seconds: (Date.now() - started) / 1000, faults, workerRestarts, report };
 }
 
 export function printSoak(result: SoakResult): void {
   const { report } = result;
   const rows: [string, string | number][] = [
     ...FAULT_KINDS.map((kind): [string, number] => [`faults: ${kind}`, result.faults[kind]]),
+    ['worker restarts', result.workerRestarts],
     ['certificates', result.certificates],
     ['delivered once', report.deliveredOnce],
     ['duplicated', report.duplicated.length],
