@@ -121,6 +121,12 @@ export type OutageCode = keyof typeof outages;
 
 export const isOutageCode = (code: string): code is OutageCode => Object.hasOwn(outages, code);
 
+/** The 503 for an outage, with its Retry-After (`extra`: a batch's per-record results). */
+export function outageProblem(res: Response, code: OutageCode, message: string, extra?: Partial<Problem>): HttpProblem {
+  res.setHeader('Retry-After', String(outages[code].retryAfterSeconds));
+  return new HttpProblem(503, code, message, extra);
+}
+
 /** The outage an error means, or `undefined` for any other error. */
 export function outageOf(error: unknown): OutageCode | undefined {
   if (isDatabaseUnavailable(error)) return 'database_unavailable';

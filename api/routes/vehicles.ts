@@ -20,7 +20,7 @@ import { vehicleRecordSchema } from '../../schemas/vehicle-record.ts';
 import type { Actor } from '../../schemas/certificate.ts';
 import type { RouteModule } from '../context.ts';
 import { ownDeadline } from '../middleware/timeout.ts';
-import { HttpProblem, isOutageCode, notFound, outageOf, outages, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
+import { HttpProblem, isOutageCode, notFound, outageOf, outageProblem, outages, RefusalProblem, refusalAnswers, refusalProblem, zodProblem } from '../problem.ts';
 import { requestActor } from '../request-context.ts';
 
 /** Records of one batch ingested at the same time (each is a DB transaction + a workflow update). */
@@ -108,10 +108,7 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
         const outcome = { accepted, rejected: results.length - accepted, results };
         // A dependency away (Temporal restarting) is a 503 as on every route, with the per-record results.
         const outage = results.map((result) => (!result.ok && isOutageCode(result.code) ? result.code : undefined)).find((code) => code !== undefined);
-        if (accepted === 0 && outage) {
-          res.setHeader('Retry-After', String(outages[outage].retryAfterSeconds));
-          throw new HttpProblem(503, outage, `None of the ${results.length} record(s) was accepted: ${outages[outage].title}`, outcome);
-        }
+        if (accepted === 0 && outage) throw outageProblem(res, outage, `None of the ${results.length} record(s) was accepted: ${outages[outage].title}`, outcome);
         if (accepted === 0 && results.some(unfinished)) {
           res.setHeader('Retry-After', '1');
           throw new HttpProblem(503, 'request_timeout', `None of the ${results.length} record(s) was accepted before the request's time ran out; send them again`, outcome);
@@ -125,10 +122,7 @@ export const vehicleRoutes: RouteModule = (table, { db, client, taskQueue, revie
       }
       const result = results[0]!;
       if (!result.ok) {
-        if (isOutageCode(result.code)) {
-          res.setHeader('Retry-After', String(outages[result.code].retryAfterSeconds));
-          throw new HttpProblem(503, result.code, result.message);
-        }
+        if (isOutageCode(result.code)) throw outageProblem(res, result.code, result.message);
         if (unfinished(result)) {
           res.setHeader('Retry-After', '1');
           throw new HttpProblem(503, 'request_timeout', result.message);

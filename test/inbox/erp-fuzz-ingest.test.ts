@@ -27,7 +27,7 @@ describe('fuzzed ERP rows ingested end to end', { timeout: 300_000 }, () => {
     const { bytes } = await writeRows(rows, 'csv');
     const options: ErpStreamOptions = {
       ingest: { db: h.db, client: h.client, taskQueue: h.taskQueue, review: h.review, destinations: h.destinations },
-      mapping: { ...FUZZ_MAPPING, manufacturerId: 'acme' },
+      mapping: FUZZ_MAPPING,
       fileName: 'fuzz.csv',
       actor: { id: 'erp-inbox', roles: ['integrator'] },
     };

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ErpMappingInput } from '../../schemas/erp/mapping.ts';
 import type { ErpReport } from '../../schemas/erp/report.ts';
 import type { TypeApprovalInput } from '../../schemas/ivi/type-approval.ts';
-import { NAP_DESTINATION, specimenRecord } from '../support/lifecycle.ts';
+import { NAP_DESTINATION, specimenRecord } from '../support/specimen.ts';
 
 /** The specimen's approval as master data, so ERP rows carrying only a few values compose into a complete certificate. */
 export function specimenApproval(): TypeApprovalInput {

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import type { ErpFormat, ErpRowResult } from '../../connectors/erp/parse.ts';
 import { erpMappingSchema, type ErpMapping } from '../../schemas/erp/mapping.ts';
+import { acmeMapping } from '../inbox/support.ts';
 import type { Fuzz } from './fuzz.ts';
 
 /**
@@ -8,20 +9,8 @@ import type { Fuzz } from './fuzz.ts';
  * damage, each with the column a reader must blame, written as CSV, JSON or XLSX.
  */
 
-export const FUZZ_MAPPING: ErpMapping = erpMappingSchema.parse({
-  manufacturerId: 'acme',
-  csv: { delimiter: ';' },
-  defaults: { stage: 1 },
-  columns: [
-    { column: 'VIN', target: 'vin', required: true },
-    { column: 'Approval', target: 'typeApprovalNumber', required: true },
-    { column: 'Variant', target: 'variant', required: true },
-    { column: 'Version', target: 'version', required: true },
-    { column: 'Destination', target: 'destination' },
-    { column: 'Actual mass (kg)', target: 'values.MassGroup.ActualMass', type: 'integer' },
-    { column: 'Built', target: 'values.DateManufactureVehicle', type: 'date', dateFormat: 'DD.MM.YYYY' },
-  ],
-});
+/** The inbox tests' mapping: the fuzz reads what they read. */
+export const FUZZ_MAPPING: ErpMapping = erpMappingSchema.parse(acmeMapping);
 const COLUMNS = FUZZ_MAPPING.columns.map((column) => column.column);
 type Cells = Record<string, string>;
 
