@@ -46,6 +46,8 @@ export interface ApiBenchResult {
   live: LatencySummary;
   /** The projection-backed list (first page filtered by status), for comparison. */
   list: LatencySummary;
+  /** The status route for ids that do not exist (404), same load. */
+  unknown: LatencySummary;
 }
 
 function summary(latencies: number[], errors: number, seconds: number): LatencySummary {
@@ -54,8 +56,8 @@ function summary(latencies: number[], errors: number, seconds: number): LatencyS
   return { requests: sorted.length, perSecond: Math.round(sorted.length / seconds), p50: at(50), p90: at(90), p99: at(99), max: at(100), errors };
 }
 
-/** `clients` loops, each sending one request after the other, for `seconds`. */
-async function load(clients: number, seconds: number, request: () => Promise<Response>): Promise<LatencySummary> {
+/** `clients` loops, each sending one request after the other, for `seconds`; an answer other than `expected` counts as an error. */
+async function load(clients: number, seconds: number, request: () => Promise<Response>, expected = 200): Promise<LatencySummary> {
   const latencies: number[] = [];
   let errors = 0;
   const until = Date.now() + seconds * 1000;
@@ -65,7 +67,7 @@ async function load(clients: number, seconds: number, request: () => Promise<Res
         const started = performance.now();
         const response = await request().catch(() => undefined);
         if (response) await response.arrayBuffer();
-        if (!response?.ok) errors += 1;
+        if (response?.status !== expected) errors += 1;
         else latencies.push(performance.now() - started);
       }
     }),
@@ -140,6 +142,7 @@ export async function runApiBench(options: ApiBenchOptions = {}): Promise<ApiBen
     const status = await load(clients, seconds, () => fetch(`${api.url}/api/v1/certificates/${pick()}/status`, { headers }));
     const live = await load(clients, Math.max(5, Math.round(seconds / 3)), () => fetch(`${api.url}/api/v1/certificates/${pick()}/status?live=true`, { headers }));
     const list = await load(clients, Math.max(5, Math.round(seconds / 3)), () => fetch(`${api.url}/api/v1/certificates?status=in_review&limit=50`, { headers }));
+    const unknown = await load(clients, Math.max(5, Math.round(seconds / 3)), () => fetch(`${api.url}/api/v1/certificates/ecoc-${nextVin()}-s1/status`, { headers }), 404);
     return {
       certificates: count,
       inReview: await stack.db.certificate.count({ where: { status: 'in_review' } }),
@@ -149,6 +152,7 @@ export async function runApiBench(options: ApiBenchOptions = {}): Promise<ApiBen
       status,
       live,
       list,
+      unknown,
     };
   } finally {
     await api.stop();
@@ -172,4 +176,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`  target p99 <= 50 ms: ${result.status.p99 <= 50 ? 'met' : 'NOT met'}`);
   console.log(line(`GET /certificates/:id/status?live=true (Temporal query), ${result.clients} clients`, result.live));
   console.log(line(`GET /certificates?status=in_review (projection), ${result.clients} clients`, result.list));
+  console.log(line(`GET /certificates/:id/status for unknown ids (404), ${result.clients} clients`, result.unknown));
+  console.log(`  target 404 p99 < 50 ms: ${result.unknown.p99 < 50 && result.unknown.errors === 0 ? 'met' : 'NOT met'}`);
 }

@@ -3,7 +3,9 @@
 // the bare engine (a no-op workflow with exactly the activities, local activities, Updates and
 // children one certificate caused, counted from its history) on the same server, and with the
 // same steps run in-process without Temporal; then worker memory with certificates parked in review.
-// Run: npx tsx bench/lifecycle.ts [--certificates 1000] [--parked 10000] [--concurrency 64]
+// With --kill-worker-at N the worker is SIGKILLed once N certificates are acknowledged and started
+// again; every run ends with the chaos invariants over its certificates (nothing lost or sent twice).
+// Run: npx tsx bench/lifecycle.ts [--certificates 1000] [--parked 10000] [--concurrency 64] [--kill-worker-at N]
 import { readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { pathToFileURL } from 'node:url';
@@ -15,10 +17,13 @@ import { createDeliveryChannel, loadDestinations } from '../connectors/delivery/
 import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
 import { checkCertificate } from '../ivi/rules/index.ts';
 import { writeIvi } from '../ivi/writer.ts';
+import { loadConfig } from '../platform/config.ts';
 import { waitFor } from '../platform/wait.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
 import { HISTORIES_DIR } from '../test/support/histories.ts';
+import { checkInvariants, type InvariantReport } from '../test/support/invariants.ts';
+import type { NapVinState } from '../test/support/lifecycle.ts';
 import { NAP_DESTINATION, nextVin, specimenRecord } from '../test/support/specimen.ts';
 import { approveUpdate, certificateWorkflowId, releaseNowUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
 import type { Actor, ReviewPolicy } from '../schemas/certificate.ts';
@@ -31,6 +36,8 @@ export interface LifecycleBenchOptions {
   /** Certificates left in review to measure worker memory; 0 skips that phase. */
   parked?: number;
   concurrency?: number;
+  /** SIGKILL the worker once this many certificates are acknowledged, then start another. */
+  killWorkerAt?: number;
 }
 
 export interface StageTimes {
@@ -51,7 +58,20 @@ export interface LifecycleBenchResult {
   /** The same number of bare workflows of that shape, same server, same concurrency. */
   bare: { workflows: number; perSecond: number };
   ratioToBare: number;
-  parked?: { certificates: number; seconds: number; workerRssMiB: number };
+  /** The end-to-end run's certificates checked as the chaos suite does. */
+  invariants: InvariantReport;
+  /** When the worker was killed: how many were acknowledged then, and how long until a new one polled. */
+  workerKilled?: { atAcknowledged: number; restartSeconds: number };
+  parked?: {
+    certificates: number;
+    seconds: number;
+    perSecond: number;
+    workerRssMiB: number;
+    /** What parking one certificate cost the engine, and the bare engine's rate for that shape. */
+    shape: WorkflowShape;
+    bare: { workflows: number; perSecond: number };
+    ratioToBare: number;
+  };
 }
 
 const integrator: Actor = { id: 'bench-erp', roles: ['integrator'] };
@@ -107,9 +127,14 @@ async function stageTimes(stack: BenchStack, ids: string[]): Promise<Record<stri
   );
 }
 
-async function endToEnd(stack: BenchStack, count: number, concurrency: number): Promise<Pick<LifecycleBenchResult, 'certificates' | 'seconds' | 'perSecond' | 'stages' | 'shape'>> {
+async function endToEnd(
+  stack: BenchStack,
+  count: number,
+  concurrency: number,
+  killWorkerAt: number | undefined,
+): Promise<Pick<LifecycleBenchResult, 'certificates' | 'seconds' | 'perSecond' | 'stages' | 'shape' | 'invariants' | 'workerKilled'>> {
   const taskQueue = `bench-e2e-${Date.now()}`;
-  const worker = await startWorkerProcess(stack, taskQueue);
+  let worker = await startWorkerProcess(stack, taskQueue);
   const context = { db: stack.db, client: stack.client, taskQueue, review, destinations: [NAP_DESTINATION] };
   const vins = Array.from({ length: count }, () => nextVin());
   const ids = vins.map((vin) => certificateWorkflowId(vin, 1));
@@ -154,15 +179,48 @@ async function endToEnd(stack: BenchStack, count: number, concurrency: number): 
       ingesting = false;
     }
   };
-  await Promise.all([drive(), ingest()]);
-  await waitFor(async () => (await stack.db.certificate.count({ where: { id: { in: ids }, status: 'acknowledged' } })) === count, {
-    timeoutMs: 30 * 60_000,
-    what: `${count} acknowledged certificates`,
-  });
+  const acknowledged = () => stack.db.certificate.count({ where: { id: { in: ids }, status: 'acknowledged' } });
+  let workerKilled: LifecycleBenchResult['workerKilled'];
+  const kill = async () => {
+    if (killWorkerAt === undefined) return;
+    await waitFor(async () => (await acknowledged()) >= killWorkerAt, { timeoutMs: 30 * 60_000, intervalMs: 200, what: `${killWorkerAt} acknowledged certificates` });
+    const atAcknowledged = await acknowledged();
+    const killedAt = Date.now();
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    process.stderr.write(`  worker SIGKILLed with ${atAcknowledged} acknowledged; starting another\n`);
+    worker = await startWorkerProcess(stack, taskQueue);
+    workerKilled = { atAcknowledged, restartSeconds: (Date.now() - killedAt) / 1000 };
+  };
+  await Promise.all([drive(), ingest(), kill()]);
+  await waitFor(async () => (await acknowledged()) === count, { timeoutMs: 30 * 60_000, what: `${count} acknowledged certificates` });
   const seconds = (Date.now() - started) / 1000;
   worker.child.kill('SIGTERM');
   await worker.exited;
-  return { certificates: count, seconds, perSecond: count / seconds, stages: await stageTimes(stack, ids), shape: await shapeOfWorkflow(stack.client, ids[0]!) };
+  return {
+    certificates: count,
+    seconds,
+    perSecond: count / seconds,
+    stages: await stageTimes(stack, ids),
+    shape: await shapeOfWorkflow(stack.client, ids[0]!),
+    invariants: await invariantsOf(stack, taskQueue, ids),
+    ...(workerKilled ? { workerKilled } : {}),
+  };
+}
+
+/** The chaos suite's invariants over these certificates, the NAP simulator's state as the truth. */
+async function invariantsOf(stack: BenchStack, taskQueue: string, ids: string[]): Promise<InvariantReport> {
+  const config = loadConfig({ ...process.env, ...stack.workerEnv(taskQueue) });
+  const signer = await openSoftwareSigner(await ensureSoftwareKey(config.ECOC_DATA_DIR));
+  try {
+    const received = async (vin: string) => {
+      const answer = await stack.napAdmin(`/admin/vins/${vin}`);
+      return answer.status === 404 ? undefined : (answer.body as NapVinState);
+    };
+    return await checkInvariants({ db: stack.db, accepted: ids, signingCertificatePem: signer.certificatePem, naps: new Map([[NAP_DESTINATION, { received }]]), audit: { config } });
+  } finally {
+    await signer.close();
+  }
 }
 
 /** The v2 happy path and its batch of one, as recorded before validate+generate became one step. */
@@ -221,7 +279,7 @@ async function inProcess(stack: BenchStack, count: number, concurrency: number):
   return { certificates: count, perSecond: count / seconds };
 }
 
-async function parkedInReview(stack: BenchStack, count: number, concurrency: number): Promise<{ certificates: number; seconds: number; workerRssMiB: number }> {
+async function parkedInReview(stack: BenchStack, count: number, concurrency: number): Promise<NonNullable<LifecycleBenchResult['parked']>> {
   const taskQueue = `bench-parked-${Date.now()}`;
   const worker = await startWorkerProcess(stack, taskQueue);
   let peak = 0;
@@ -246,7 +304,10 @@ async function parkedInReview(stack: BenchStack, count: number, concurrency: num
   peak = Math.max(peak, rssMiB(worker.child.pid!));
   worker.child.kill('SIGTERM');
   await worker.exited;
-  return { certificates: count, seconds, workerRssMiB: Math.round(peak) };
+  // The ceiling for parking: bare workflows of what one parked certificate has cost the engine so far.
+  const shape = await shapeOfWorkflow(stack.client, ids[0]!);
+  const bare = await bareEngine(stack, shape, count, concurrency);
+  return { certificates: count, seconds, perSecond: count / seconds, workerRssMiB: Math.round(peak), shape, bare, ratioToBare: count / seconds / bare.perSecond };
 }
 
 export async function runLifecycleBench(options: LifecycleBenchOptions = {}): Promise<LifecycleBenchResult> {
@@ -254,7 +315,7 @@ export async function runLifecycleBench(options: LifecycleBenchOptions = {}): Pr
   const concurrency = options.concurrency ?? 64;
   const stack = await startBenchStack();
   try {
-    const e2e = await endToEnd(stack, certificates, concurrency);
+    const e2e = await endToEnd(stack, certificates, concurrency, options.killWorkerAt);
     const bare = await bareEngine(stack, e2e.shape, certificates, concurrency);
     const local = await inProcess(stack, certificates, concurrency);
     const parked = options.parked === 0 ? undefined : await parkedInReview(stack, options.parked ?? 10_000, concurrency);
@@ -282,17 +343,29 @@ export function printLifecycleBench(result: LifecycleBenchResult): void {
   console.log(`  ${result.inProcess.perSecond.toFixed(1)} certificates/s in-process without Temporal   ratio ${result.ratio.toFixed(2)}`);
   console.log('  stage                 p50 ms    p99 ms');
   for (const [stage, times] of Object.entries(result.stages)) console.log(`  ${stage.padEnd(20)} ${String(times.p50).padStart(7)} ${String(times.p99).padStart(9)}`);
+  const report = result.invariants;
+  if (result.workerKilled) {
+    console.log(`  worker SIGKILLed with ${result.workerKilled.atAcknowledged} acknowledged, a new one polling ${result.workerKilled.restartSeconds.toFixed(1)} s later`);
+  }
+  console.log(
+    `  invariants: delivered once ${report.deliveredOnce} of ${result.certificates}, duplicated ${report.duplicated.length}, lost ${report.lost.length + report.missing.length + report.unrecorded.length}, stuck ${report.stuck.length}, unverified ${report.unverified.length}, audit ${report.auditOk ? 'verified' : 'NOT verified'}`,
+  );
+  for (const violation of report.violations.slice(0, 20)) console.log(`  ! ${violation}`);
   if (result.parked) {
-    console.log(`  ${result.parked.certificates} parked in review after ${result.parked.seconds.toFixed(0)} s: worker RSS ${result.parked.workerRssMiB} MiB   target < 1024 MiB`);
+    const parked = result.parked;
+    console.log(`  ${parked.certificates} parked in review after ${parked.seconds.toFixed(0)} s: worker RSS ${parked.workerRssMiB} MiB   target < 1024 MiB`);
+    console.log(`  parking: ${parked.perSecond.toFixed(1)} certificates/s (${describeShape(parked.shape)}); bare engine, that shape: ${parked.bare.perSecond.toFixed(1)} workflows/s; ratio ${parked.ratioToBare.toFixed(2)}   target ≥ 0.8`);
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { certificates: { type: 'string' }, parked: { type: 'string' }, concurrency: { type: 'string' } } });
+  const { values } = parseArgs({ options: { certificates: { type: 'string' }, parked: { type: 'string' }, concurrency: { type: 'string' }, 'kill-worker-at': { type: 'string' } } });
   const result = await runLifecycleBench({
     certificates: values.certificates ? Number(values.certificates) : undefined,
     parked: values.parked !== undefined ? Number(values.parked) : undefined,
     concurrency: values.concurrency ? Number(values.concurrency) : undefined,
+    killWorkerAt: values['kill-worker-at'] !== undefined ? Number(values['kill-worker-at']) : undefined,
   });
   printLifecycleBench(result);
+  if (result.invariants.violations.length > 0) process.exitCode = 1;
 }

@@ -25,7 +25,7 @@ import { databaseProbe, temporalProbe, type ReadinessProbe } from './readiness.t
 import { reviewPolicy } from './review-policy.ts';
 import { connectTemporalClient, temporalConnectionOptions } from './temporal/connection.ts';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal/runtime.ts';
-import { startWorker, workflowCacheSize, type RunningWorker } from './temporal/worker.ts';
+import { startWorker, workflowMemory, type RunningWorker } from './temporal/worker.ts';
 import { startTelemetry } from './telemetry.ts';
 import { instrumentActivities, recordWorkerBuild, startWorkerOps, workerMetricsRegistry, workerPollingProbe, type WorkerOps } from './worker-ops.ts';
 
@@ -120,7 +120,7 @@ export async function startApplication(
         logger: logger.child({ component: 'worker' }),
         workflowBundlePath: config.ECOC_WORKFLOW_BUNDLE,
         shutdownGraceMs: config.ECOC_WORKER_SHUTDOWN_GRACE,
-        tuning: { maxCachedWorkflows: workflowCacheSize(config) },
+        memory: workflowMemory(config),
       });
       recordWorkerBuild(workerMetrics, worker.buildId);
       logger.info({ taskQueue: config.ECOC_TASK_QUEUE, buildId: worker.buildId, signingThreads: signingPool.threads }, 'worker polling');

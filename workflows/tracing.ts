@@ -1,10 +1,6 @@
 // Workflow interceptors module (bundled with the workflows, see platform/temporal/bundle.ts): the
 // Temporal OpenTelemetry workflow interceptors, switched on per run by a patch marker.
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { patched, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 
 /**
@@ -20,17 +16,29 @@ export const OPENTELEMETRY_TRACING = 'opentelemetry-tracing';
  * the sandbox through the `exporter` sink, which the worker always registers (a no-op when
  * tracing is off), so the bundle is the same with and without tracing.
  */
+/**
+ * The OpenTelemetry workflow modules, loaded by traced runs only. In the worker's shared V8 context
+ * every run that loads a module evaluates its own copy of it: loaded by every run, OpenTelemetry
+ * (≈ 0.7 MB of code) made each cached certificate workflow weigh several MB, traced or not.
+ */
+function openTelemetry(): typeof OpenTelemetryWorkflow {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above; the bundler still includes it
+  return require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js') as typeof OpenTelemetryWorkflow;
+}
+
 export const interceptors: WorkflowInterceptorsFactory = () => {
   let traced = false;
-  let inbound: OpenTelemetryInboundInterceptor | undefined;
-  let outbound: OpenTelemetryOutboundInterceptor | undefined;
-  const otelIn = () => (inbound ??= new OpenTelemetryInboundInterceptor());
-  const otelOut = () => (outbound ??= new OpenTelemetryOutboundInterceptor());
+  let inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor | undefined;
+  let outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor | undefined;
+  let internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor | undefined;
+  const otelIn = () => (inbound ??= new (openTelemetry().OpenTelemetryInboundInterceptor)());
+  const otelOut = () => (outbound ??= new (openTelemetry().OpenTelemetryOutboundInterceptor)());
   return {
     inbound: [
       {
         execute(input, next) {
           traced = patched(OPENTELEMETRY_TRACING);
+          if (traced) internals = new (openTelemetry().OpenTelemetryInternalsInterceptor)();
           return traced ? otelIn().execute(input, next) : next(input);
         },
         handleSignal: (input, next) => (traced ? otelIn().handleSignal(input, next) : next(input)),
@@ -51,6 +59,6 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
         getLogAttributes: (input, next) => (traced ? otelOut().getLogAttributes(input, next) : next(input)),
       },
     ],
-    internals: [new OpenTelemetryInternalsInterceptor()],
+    internals: [{ dispose: (input, next) => (internals ? internals.dispose(input, next) : next(input)) }],
   };
 };

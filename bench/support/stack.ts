@@ -10,6 +10,7 @@ import { createDatabase, type Database } from '../../platform/database/prisma.ts
 import { prepareDatabase } from '../../platform/database/roles.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { freePort, isPortFree } from '../../platform/ports.ts';
+import { bundleWorkflows } from '../../platform/temporal/bundle.ts';
 import { workerProbe } from '../../platform/readiness.ts';
 import { waitFor } from '../../platform/wait.ts';
 import type { Destination } from '../../schemas/config/destinations.ts';
@@ -41,6 +42,8 @@ export interface BenchStack {
   logger: Logger;
   stop(): Promise<void>;
 }
+
+const WORKER_NODE_OPTIONS = '--max-old-space-size=256';
 
 /**
  * A throwaway stack of real servers for benchmarks: Temporal dev server (headless, in memory),
@@ -75,6 +78,10 @@ export async function startBenchStack(
   await prepareDatabase({ appUrl: postgres.url, ownerUrl: postgres.ownerUrl, logger });
   const pki = createTestPki();
   const nap = await startNapSimulatorProcess(pki, join(dir, 'nap-state'));
+  // Workers run a pre-built bundle, as in production (the image's ECOC_WORKFLOW_BUNDLE): bundling
+  // at start would put webpack's memory into every worker's figures.
+  const workflowBundle = join(dir, 'workflow-bundle.js');
+  writeFileSync(workflowBundle, await bundleWorkflows(logger));
   const destinationsFile = join(dir, 'destinations.json');
   writeFileSync(
     destinationsFile,
@@ -117,6 +124,9 @@ export async function startBenchStack(
       ECOC_LOG_LEVEL: 'warn',
       // Several workers side by side: each its own free operations port.
       ECOC_WORKER_OPS_PORT: '0',
+      ECOC_WORKFLOW_BUNDLE: workflowBundle,
+      // The main thread's heap limit docker-compose.yml gives the worker (see README, Memory).
+      NODE_OPTIONS: WORKER_NODE_OPTIONS,
     }),
     async stop() {
       await probeConnection.close();

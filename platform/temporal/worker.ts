@@ -1,4 +1,5 @@
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from '@temporalio/worker';
 import type { Logger } from '../logger.ts';
 import { telemetry } from '../telemetry.ts';
 import { loadWorkflowCode } from './bundle.ts';
@@ -16,21 +17,37 @@ export interface WorkerSettings {
   workflowBundlePath?: string | undefined;
   /** How long running activities may finish after shutdown was asked for (ECOC_WORKER_SHUTDOWN_GRACE); default 30 s. */
   shutdownGraceMs?: number;
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+  /** Cache size and workflow thread heap (workflowMemory); unset: Temporal's defaults. */
+  memory?: WorkflowMemory;
 }
 
-/** Resident memory of a worker with an empty workflow cache (runtime, bundle, Prisma, libxml2); an estimate to re-measure with the bench. */
-const WORKER_BASE_MIB = 400;
-/** What one cached certificate workflow adds to resident memory: ≈ (2,035 MiB − base) / 2,310 cached, from issue 17's 10,000-parked run. */
-const CACHED_WORKFLOW_MIB = 0.75;
+/** Resident memory of the worker besides its workflow thread's heap (main thread at a 256 MiB heap limit, signing threads, Temporal core, code), measured with the bench. */
+const WORKER_BASE_MIB = 600;
+/** What one cached certificate workflow retains in the workflow thread's V8 heap: 537 filled a 600 MiB heap (issue 17). */
+const CACHED_WORKFLOW_MIB = 1.2;
+/** Cached workflows fill at most this share of that heap; the rest holds each activation's garbage between collections. */
+const CACHE_SHARE_OF_HEAP = 0.6;
+
+export interface WorkflowMemory {
+  /** Temporal's sticky cache size. */
+  maxCachedWorkflows: number;
+  /** The V8 old-space limit of the workflow thread (and of other threads started after it). */
+  workflowHeapMib: number;
+}
 
 /**
- * The sticky cache size for a memory budget: what is left after the worker's own footprint, one
- * cached workflow at a time. Temporal's default (from the V8 heap limit) ignores the process's
- * native memory and let 10,000 parked certificates grow a worker past 2 GiB.
+ * Sizes the workflow cache and the workflow thread's heap from the worker's memory budget. Cached
+ * workflows live in the workflow thread's own V8 heap, which V8 otherwise lets grow towards a
+ * limit derived from the machine's memory (≈ 4 GiB here) before it collects much: a worker with
+ * 10,000 parked certificates reached 2–4.7 GiB resident. Temporal's default cache size looks at
+ * the main thread's heap only.
  */
-export function workflowCacheSize(settings: { ECOC_WORKER_MAX_CACHED_WORKFLOWS?: number | undefined; ECOC_WORKER_MEMORY_MIB: number }): number {
-  return settings.ECOC_WORKER_MAX_CACHED_WORKFLOWS ?? Math.max(2, Math.floor((settings.ECOC_WORKER_MEMORY_MIB - WORKER_BASE_MIB) / CACHED_WORKFLOW_MIB));
+export function workflowMemory(settings: { ECOC_WORKER_MAX_CACHED_WORKFLOWS?: number | undefined; ECOC_WORKER_MEMORY_MIB: number }): WorkflowMemory {
+  const budgetHeapMib = Math.max(128, settings.ECOC_WORKER_MEMORY_MIB - WORKER_BASE_MIB);
+  const maxCachedWorkflows = settings.ECOC_WORKER_MAX_CACHED_WORKFLOWS ?? Math.max(2, Math.floor((budgetHeapMib * CACHE_SHARE_OF_HEAP) / CACHED_WORKFLOW_MIB));
+  // A cache set larger than the budget allows gets the heap it needs rather than running out of memory.
+  const workflowHeapMib = Math.max(budgetHeapMib, Math.ceil((maxCachedWorkflows * CACHED_WORKFLOW_MIB) / CACHE_SHARE_OF_HEAP));
+  return { maxCachedWorkflows, workflowHeapMib };
 }
 
 export interface RunningWorker {
@@ -51,6 +68,9 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
   const connection = await connectTemporalNative(settings.connection);
   const tracing = telemetry();
   const graceMs = settings.shutdownGraceMs ?? 30_000;
+  // Read by V8 when an isolate starts: the workflow thread Worker.create starts below gets this
+  // heap limit (the main thread keeps its own). Temporal offers no per-thread option for it.
+  if (settings.memory) setFlagsFromString(`--max-old-space-size=${settings.memory.workflowHeapMib}`);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -63,7 +83,7 @@ export async function startWorker(settings: WorkerSettings): Promise<RunningWork
     // after it they are cancelled and, if they still run, left to Temporal to retry elsewhere.
     shutdownGraceTime: graceMs,
     shutdownForceTime: graceMs + FORCE_AFTER_GRACE_MS,
-    ...settings.tuning,
+    ...(settings.memory ? { maxCachedWorkflows: settings.memory.maxCachedWorkflows } : {}),
   });
   settings.logger.info({ buildId: code.buildId, workflowCode: code.source, taskQueue: settings.taskQueue }, 'worker created');
   const running = worker.run();

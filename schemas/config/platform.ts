@@ -34,10 +34,10 @@ export const platformConfigSchema = z.object({
   /**
    * Workflows the worker keeps in memory (Temporal's sticky cache). A certificate not cached is
    * replayed from its history when it next moves, so parked certificates need not stay cached.
-   * Unset: sized from ECOC_WORKER_MEMORY_MIB (platform/temporal/worker.ts `workflowCacheSize`).
+   * Unset: sized from ECOC_WORKER_MEMORY_MIB (platform/temporal/worker.ts `workflowMemory`).
    */
   ECOC_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).optional(),
-  /** The worker process's memory budget (resident MiB) that sizes its workflow cache. */
+  /** The worker process's memory budget (resident MiB): sizes its workflow cache and the workflow thread's heap. */
   ECOC_WORKER_MEMORY_MIB: z.coerce.number().int().min(512).max(1_048_576).default(1024),
   /** The app's connection: a role that owns nothing (platform/database/roles.ts). */
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),

@@ -1,11 +1,14 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { packageFileName } from '../../connectors/delivery/sftp-package.ts';
 import { waitFor } from '../../platform/wait.ts';
 import { startReleaseRun } from '../../releases/service.ts';
-import type { ReleaseProgress } from '../../workflows/release/definitions.ts';
+import { packageIdFor, type ReleaseProgress } from '../../workflows/release/definitions.ts';
 import { assertInvariants } from '../support/invariants.ts';
 import { actors, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
 import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjection, type WorkerProcess } from '../support/release.ts';
@@ -13,19 +16,22 @@ import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const COUNT = 4;
 const SFTP_DESTINATION = 'partner-sftp';
+const UPLOAD_DESTINATION = 'partner-sftp-upload';
 const RETRY_WINDOW = '15s';
 
 /**
- * The window issue 18 names: a package is on the partner's server (the rename committed it) but
+ * A worker killed during an SFTP delivery, at the two points that matter. First the window issue 18 names: a package is on the partner's server (the rename committed it) but
  * the worker dies before its receipts are stored, and the delivery step's retry window runs out
  * while no worker is there. The kill lands at exactly that point: the receipts' INSERT waits on a
  * table lock the test holds, the package is already in the partner's directory. The partner must
- * still see every certificate once, also after a second release run.
+ * still see every certificate once, also after a second release run. Then the kill in the middle
+ * of the upload, before the commit point: the partner holds a cut-off `.part`, never a package.
  */
-describe('chaos: worker killed between the SFTP commit point and the receipts', () => {
+describe('chaos: worker killed during an SFTP delivery', () => {
   let h: LifecycleHarness;
   let sshd: TestSshd;
   let partnerDir: string;
+  let uploadDir: string;
   let dataDir: string;
   let worker: WorkerProcess | undefined;
   let admin: pg.Client;
@@ -35,8 +41,15 @@ describe('chaos: worker killed between the SFTP commit point and the receipts', 
   beforeAll(async () => {
     sshd = await startTestSshd();
     partnerDir = join(sshd.root, 'partner-in');
+    uploadDir = join(sshd.root, 'partner-upload');
     mkdirSync(partnerDir);
-    h = await startLifecycleHarness({ destinations: [{ id: SFTP_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-in') }] });
+    mkdirSync(uploadDir);
+    h = await startLifecycleHarness({
+      destinations: [
+        { id: SFTP_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-in') },
+        { id: UPLOAD_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-upload') },
+      ],
+    });
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-chaos-commit-'));
     chmodSync(dataDir, 0o755);
     const adminUrl = inject('postgresAdminUrl').replace(/\/[^/]+$/, new URL(h.databaseUrl).pathname);
@@ -53,15 +66,15 @@ describe('chaos: worker killed between the SFTP commit point and the receipts', 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function startWorker(): Promise<WorkerProcess> {
+  function startWorker(queue: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
     return startWorkerProcess(inject('workflowBundlePath'), {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       DATABASE_URL: h.databaseUrl,
-      ECOC_TASK_QUEUE: releaseQueue,
+      ECOC_TASK_QUEUE: queue,
       ECOC_DATA_DIR: dataDir,
       ECOC_DESTINATIONS_FILE: h.config.ECOC_DESTINATIONS_FILE!,
-      ECOC_RELEASE_DELIVERY_RETRY_FOR: RETRY_WINDOW,
       ECOC_LOG_LEVEL: 'warn',
+      ...env,
     });
   }
 
@@ -77,7 +90,7 @@ describe('chaos: worker killed between the SFTP commit point and the receipts', 
   it('records the committed package as delivered and never sends it again', async () => {
     const seeded = await seedAwaitingRelease(h, { count: COUNT, destination: SFTP_DESTINATION });
     const config = { ...h.config, ECOC_TASK_QUEUE: releaseQueue };
-    worker = await startWorker();
+    worker = await startWorker(releaseQueue, { ECOC_RELEASE_DELIVERY_RETRY_FOR: RETRY_WINDOW });
 
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE delivery_receipt IN EXCLUSIVE MODE'); // reads pass, the receipts' INSERT waits
@@ -107,7 +120,7 @@ describe('chaos: worker killed between the SFTP commit point and the receipts', 
       { timeoutMs: 90_000, intervalMs: 500, what: "the delivery step to time out" },
     );
 
-    worker = await startWorker();
+    worker = await startWorker(releaseQueue, { ECOC_RELEASE_DELIVERY_RETRY_FOR: RETRY_WINDOW });
     await waitFor(async () => (await handle.describe()).status.name !== 'RUNNING', { timeoutMs: 120_000, what: 'the release run' }).catch(async (error: unknown) => {
       const description = await handle.describe();
       throw new Error(`${(error as Error).message}\n${JSON.stringify(description.raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]))}\n${worker!.output().slice(-4000)}`);
@@ -130,5 +143,72 @@ describe('chaos: worker killed between the SFTP commit point and the receipts', 
       audit: { config: h.config },
     });
     expect(report).toMatchObject({ certificates: COUNT, deliveredOnce: COUNT, byStatus: { delivered: COUNT } });
+  }, 600_000);
+
+  it('an upload cut off by a worker kill leaves no partial package: the retry replaces the .part and the partner gets the package once', async () => {
+    // A package larger than what the partner has taken in when the kill lands: 16 kB read, plus a 64 kB pipe.
+    const count = 40;
+    const destination = UPLOAD_DESTINATION;
+    const queue = `release-upload-${Date.now()}`;
+    worker?.child.kill('SIGKILL');
+    const seeded = await seedAwaitingRelease(h, { count, destination });
+    const config = { ...h.config, ECOC_TASK_QUEUE: queue };
+    // Started before any worker polls its queue, so the package's name is known before the upload.
+    const run = await startReleaseRun(h.client, config, { destination, chunkSize: count, concurrency: 1 }, actors.release);
+    const name = packageFileName(packageIdFor(run.batchId, 1));
+    const part = join(uploadDir, `${name}.part`);
+    // The partner's sftp-server writes the upload into a FIFO the test reads: the upload is held
+    // mid-way by the partner's own write blocking, not by timing.
+    execFileSync('mkfifo', ['-m', '0666', part]);
+    worker = await startWorker(queue);
+
+    const fifo = await open(part, 'r'); // returns once the partner's sftp-server opened the .part to write
+    const received: Buffer[] = [];
+    let heldAt = 0;
+    while (heldAt < 16_384) {
+      const { buffer, bytesRead } = await fifo.read(Buffer.alloc(16_384 - heldAt), 0, 16_384 - heldAt, null);
+      if (bytesRead === 0) throw new Error(`the upload ended after ${heldAt} bytes`);
+      received.push(buffer.subarray(0, bytesRead));
+      heldAt += bytesRead;
+    }
+    worker.child.kill('SIGKILL');
+    expect(await worker.exited).toBe('SIGKILL');
+    // The partner's server ends the cut-off session: what it had taken in lands in the .part, as on a disk.
+    for (;;) {
+      const { buffer, bytesRead } = await fifo.read(Buffer.alloc(65_536), 0, 65_536, null);
+      if (bytesRead === 0) break;
+      received.push(buffer.subarray(0, bytesRead));
+    }
+    await fifo.close();
+    rmSync(part);
+    const leftover = Buffer.concat(received);
+    writeFileSync(part, leftover);
+    expect(readdirSync(uploadDir).filter((file) => file.endsWith('.zip'))).toEqual([]);
+
+    worker = await startWorker(queue);
+    const handle = h.client.workflow.getHandle(run.workflowId);
+    const summary = (await handle.result()) as ReleaseProgress;
+    expect(summary).toMatchObject({ phase: 'completed', claimed: count, delivered: count, failed: 0, packages: 1 });
+    await waitForProjection(h, seeded.map((c) => c.certificateId), 'delivered');
+
+    // One whole package, nothing partial left, and the kill was before the upload could have finished.
+    expect(readdirSync(uploadDir).sort()).toEqual([name]);
+    const delivered = readFileSync(join(uploadDir, name));
+    expect(delivered.byteLength).toBeGreaterThan(heldAt + 65_536);
+    expect(leftover.byteLength).toBeLessThan(delivered.byteLength);
+    expect(delivered.subarray(0, leftover.byteLength).equals(leftover)).toBe(true); // the cut-off copy was a prefix of it
+    const [pkg] = await readPackages(uploadDir);
+    expect(pkg!.manifest.files.map((file) => file.vin).sort()).toEqual(seeded.map((c) => c.vin).sort());
+
+    const again = await startReleaseRun(h.client, config, { destination }, actors.release);
+    expect(((await h.client.workflow.getHandle(again.workflowId).result()) as ReleaseProgress).selected).toBe(0);
+    const report = await assertInvariants({
+      db: h.db,
+      accepted: seeded.map((c) => c.certificateId),
+      signingCertificatePem: h.signer.certificatePem,
+      partners: new Map([[destination, uploadDir]]),
+      audit: { config: h.config },
+    });
+    expect(report).toMatchObject({ certificates: count, deliveredOnce: count, byStatus: { delivered: count } });
   }, 600_000);
 });
