@@ -22,7 +22,7 @@ export interface WorkerSettings {
 }
 
 /** Resident memory of the worker besides its workflow thread's heap (main thread at a 256 MiB heap limit, signing threads, Temporal core, code), measured with the bench. */
-const WORKER_BASE_MIB = 600;
+const WORKER_BASE_MIB = 700;
 /** What one cached certificate workflow retains in the workflow thread's V8 heap: 537 filled a 600 MiB heap (issue 17). */
 const CACHED_WORKFLOW_MIB = 1.2;
 /** Cached workflows fill at most this share of that heap; the rest holds each activation's garbage between collections. */

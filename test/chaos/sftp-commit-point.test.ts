@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,6 +13,18 @@ import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjectio
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const COUNT = 4;
+
+/** The process that has `path` open (here: the partner's SFTP session writing the upload). */
+function processWriting(path: string): number | undefined {
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === path)) return Number(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
 const SFTP_DESTINATION = 'partner-sftp';
 const UPLOAD_DESTINATION = 'partner-sftp-upload';
 const RETRY_WINDOW = '15s';
@@ -146,7 +156,6 @@ describe('chaos: worker killed during an SFTP delivery', () => {
   }, 600_000);
 
   it('an upload cut off by a worker kill leaves no partial package: the retry replaces the .part and the partner gets the package once', async () => {
-    // A package larger than what the partner has taken in when the kill lands: 16 kB read, plus a 64 kB pipe.
     const count = 40;
     const destination = UPLOAD_DESTINATION;
     const queue = `release-upload-${Date.now()}`;
@@ -157,33 +166,30 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     const run = await startReleaseRun(h.client, config, { destination, chunkSize: count, concurrency: 1 }, actors.release);
     const name = packageFileName(packageIdFor(run.batchId, 1));
     const part = join(uploadDir, `${name}.part`);
-    // The partner's sftp-server writes the upload into a FIFO the test reads: the upload is held
-    // mid-way by the partner's own write blocking, not by timing.
-    execFileSync('mkfifo', ['-m', '0666', part]);
-    worker = await startWorker(queue);
-
-    const fifo = await open(part, 'r'); // returns once the partner's sftp-server opened the .part to write
-    const received: Buffer[] = [];
-    let heldAt = 0;
-    while (heldAt < 16_384) {
-      const { buffer, bytesRead } = await fifo.read(Buffer.alloc(16_384 - heldAt), 0, 16_384 - heldAt, null);
-      if (bytesRead === 0) throw new Error(`the upload ended after ${heldAt} bytes`);
-      received.push(buffer.subarray(0, bytesRead));
-      heldAt += bytesRead;
+    // The upload is held by stopping the partner's SFTP session process the moment the .part
+    // appears (inotify), so the kill lands between the open and the rename, not by timing.
+    let held: { pid: number; bytes: number } | undefined;
+    const watcher = watch(uploadDir, (_event, file) => {
+      if (held || file !== `${name}.part`) return;
+      const pid = processWriting(part);
+      if (pid === undefined) return;
+      process.kill(pid, 'SIGSTOP');
+      held = { pid, bytes: statSync(part).size };
+    });
+    try {
+      worker = await startWorker(queue);
+      await waitFor(async () => held !== undefined, { timeoutMs: 120_000, intervalMs: 50, what: 'the upload to begin', fatal: () => worker!.child.exitCode !== null });
+    } finally {
+      watcher.close();
     }
+    expect(readdirSync(uploadDir)).toEqual([`${name}.part`]); // not committed
     worker.child.kill('SIGKILL');
     expect(await worker.exited).toBe('SIGKILL');
-    // The partner's server ends the cut-off session: what it had taken in lands in the .part, as on a disk.
-    for (;;) {
-      const { buffer, bytesRead } = await fifo.read(Buffer.alloc(65_536), 0, 65_536, null);
-      if (bytesRead === 0) break;
-      received.push(buffer.subarray(0, bytesRead));
-    }
-    await fifo.close();
-    rmSync(part);
-    const leftover = Buffer.concat(received);
-    writeFileSync(part, leftover);
-    expect(readdirSync(uploadDir).filter((file) => file.endsWith('.zip'))).toEqual([]);
+    // The partner's session goes on: it takes in what reached it, then sees the connection gone.
+    process.kill(held!.pid, 'SIGCONT');
+    await waitFor(async () => !existsSync(`/proc/${held!.pid}`), { timeoutMs: 30_000, intervalMs: 50, what: "the partner's SFTP session to end" });
+    const leftover = readFileSync(part);
+    expect(readdirSync(uploadDir)).toEqual([`${name}.part`]);
 
     worker = await startWorker(queue);
     const handle = h.client.workflow.getHandle(run.workflowId);
@@ -194,8 +200,8 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     // One whole package, nothing partial left, and the kill was before the upload could have finished.
     expect(readdirSync(uploadDir).sort()).toEqual([name]);
     const delivered = readFileSync(join(uploadDir, name));
-    expect(delivered.byteLength).toBeGreaterThan(heldAt + 65_536);
-    expect(leftover.byteLength).toBeLessThan(delivered.byteLength);
+    expect(held!.bytes).toBeLessThan(delivered.byteLength); // the kill came before the upload had finished
+    expect(leftover.byteLength).toBeLessThanOrEqual(delivered.byteLength);
     expect(delivered.subarray(0, leftover.byteLength).equals(leftover)).toBe(true); // the cut-off copy was a prefix of it
     const [pkg] = await readPackages(uploadDir);
     expect(pkg!.manifest.files.map((file) => file.vin).sort()).toEqual(seeded.map((c) => c.vin).sort());

@@ -9,7 +9,6 @@ import {
   proxyActivities,
   setHandler,
   startChild,
-  TimeoutFailure,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -224,8 +223,5 @@ async function inLanes<T>(items: T[], lanes: number, work: (item: T) => Promise<
 }
 
 function failureMessage(error: unknown): string {
-  const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  if (!cause) return (error as Error).message;
-  // A retry window that ran out is reported as a timeout; the last attempt's own failure is its cause.
-  return cause instanceof TimeoutFailure && cause.cause ? `${cause.cause.message} (${cause.message})` : cause.message;
+  return error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message;
 }
