@@ -47,6 +47,7 @@ describe('benches', () => {
       /status\?live=true \(Temporal query\), 10 clients: \d+ requests, .*errors 0/,
       /GET \/certificates\?status=in_review \(projection\), 10 clients: \d+ requests, .*errors 0/,
       /unknown ids \(404\), 10 clients: \d+ requests, .*errors 0/,
+      /unknown ids \(404\), 1 client: \d+ requests, .*errors 0/,
     ]) {
       expect(output).toMatch(line);
     }
