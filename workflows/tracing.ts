@@ -11,21 +11,22 @@ import { patched, type WorkflowInterceptorsFactory } from '@temporalio/workflow'
 export const OPENTELEMETRY_TRACING = 'opentelemetry-tracing';
 
 /**
- * Decided once per run when its main function starts; until then (a signal or update handled in
- * the run's first activation) and for older runs, every call passes straight through. Spans leave
- * the sandbox through the `exporter` sink, which the worker always registers (a no-op when
- * tracing is off), so the bundle is the same with and without tracing.
- */
-/**
  * The OpenTelemetry workflow modules, loaded by traced runs only. In the worker's shared V8 context
- * every run that loads a module evaluates its own copy of it: loaded by every run, OpenTelemetry
- * (≈ 0.7 MB of code) made each cached certificate workflow weigh several MB, traced or not.
+ * every run that loads a module after it started evaluates its own copy: imported at the top,
+ * OpenTelemetry (≈ 0.7 MB of code) was evaluated again for every run, traced or not, and its
+ * objects kept in every cached workflow.
  */
 function openTelemetry(): typeof OpenTelemetryWorkflow {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above; the bundler still includes it
   return require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js') as typeof OpenTelemetryWorkflow;
 }
 
+/**
+ * Decided once per run when its main function starts; until then (a signal or update handled in
+ * the run's first activation) and for older runs, every call passes straight through. Spans leave
+ * the sandbox through the `exporter` sink, which the worker always registers (a no-op when
+ * tracing is off), so the bundle is the same with and without tracing.
+ */
 export const interceptors: WorkflowInterceptorsFactory = () => {
   let traced = false;
   let inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor | undefined;
