@@ -313,6 +313,9 @@ async function parkedInReview(stack: BenchStack, count: number, concurrency: num
 export async function runLifecycleBench(options: LifecycleBenchOptions = {}): Promise<LifecycleBenchResult> {
   const certificates = options.certificates ?? 1000;
   const concurrency = options.concurrency ?? 64;
+  if (options.killWorkerAt !== undefined && !(Number.isInteger(options.killWorkerAt) && options.killWorkerAt >= 0 && options.killWorkerAt < certificates)) {
+    throw new Error(`--kill-worker-at: expected a whole number below --certificates (${certificates}), got ${options.killWorkerAt}`);
+  }
   const stack = await startBenchStack();
   try {
     const e2e = await endToEnd(stack, certificates, concurrency, options.killWorkerAt);
