@@ -17,19 +17,17 @@ import { createDeliveryChannel, loadDestinations } from '../connectors/delivery/
 import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
 import { checkCertificate } from '../ivi/rules/index.ts';
 import { writeIvi } from '../ivi/writer.ts';
-import { loadConfig } from '../platform/config.ts';
 import { waitFor } from '../platform/wait.ts';
 import type { CocDataGroup, IviMessage } from '../schemas/ivi/index.ts';
 import { signAndCheck } from '../signing/sign-and-check.ts';
 import { HISTORIES_DIR } from '../test/support/histories.ts';
-import { checkInvariants, type InvariantReport } from '../test/support/invariants.ts';
-import type { NapVinState } from '../test/support/lifecycle.ts';
+import type { InvariantReport } from '../test/support/invariants.ts';
 import { NAP_DESTINATION, nextVin, specimenRecord } from '../test/support/specimen.ts';
 import { approveUpdate, certificateWorkflowId, releaseNowUpdate, statusQuery } from '../workflows/certificate/definitions.ts';
 import type { Actor, ReviewPolicy } from '../schemas/certificate.ts';
 import { bareStepUpdate, BARE_WORKFLOW_TYPE, type WorkflowShape } from './support/bare-definitions.ts';
 import { describeShape, shapeOf, shapeOfWorkflow, totals } from './support/shape.ts';
-import { startBareWorkerProcess, startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
+import { checkBenchInvariants, invariantFigures, startBareWorkerProcess, startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 
 export interface LifecycleBenchOptions {
   certificates?: number;
@@ -203,24 +201,9 @@ async function endToEnd(
     perSecond: count / seconds,
     stages: await stageTimes(stack, ids),
     shape: await shapeOfWorkflow(stack.client, ids[0]!),
-    invariants: await invariantsOf(stack, taskQueue, ids),
+    invariants: await checkBenchInvariants(stack, taskQueue, ids),
     ...(workerKilled ? { workerKilled } : {}),
   };
-}
-
-/** The chaos suite's invariants over these certificates, the NAP simulator's state as the truth. */
-async function invariantsOf(stack: BenchStack, taskQueue: string, ids: string[]): Promise<InvariantReport> {
-  const config = loadConfig({ ...process.env, ...stack.workerEnv(taskQueue) });
-  const signer = await openSoftwareSigner(await ensureSoftwareKey(config.ECOC_DATA_DIR));
-  try {
-    const received = async (vin: string) => {
-      const answer = await stack.napAdmin(`/admin/vins/${vin}`);
-      return answer.status === 404 ? undefined : (answer.body as NapVinState);
-    };
-    return await checkInvariants({ db: stack.db, accepted: ids, signingCertificatePem: signer.certificatePem, naps: new Map([[NAP_DESTINATION, { received }]]), audit: { config } });
-  } finally {
-    await signer.close();
-  }
 }
 
 /** The v2 happy path and its batch of one, as recorded before validate+generate became one step. */
@@ -346,14 +329,14 @@ export function printLifecycleBench(result: LifecycleBenchResult): void {
   console.log(`  ${result.inProcess.perSecond.toFixed(1)} certificates/s in-process without Temporal   ratio ${result.ratio.toFixed(2)}`);
   console.log('  stage                 p50 ms    p99 ms');
   for (const [stage, times] of Object.entries(result.stages)) console.log(`  ${stage.padEnd(20)} ${String(times.p50).padStart(7)} ${String(times.p99).padStart(9)}`);
-  const report = result.invariants;
   if (result.workerKilled) {
     console.log(`  worker SIGKILLed with ${result.workerKilled.atAcknowledged} acknowledged, a new one polling ${result.workerKilled.restartSeconds.toFixed(1)} s later`);
   }
+  const figures = invariantFigures(result.invariants);
   console.log(
-    `  invariants: delivered once ${report.deliveredOnce} of ${result.certificates}, duplicated ${report.duplicated.length}, lost ${report.lost.length + report.missing.length + report.unrecorded.length}, stuck ${report.stuck.length}, unverified ${report.unverified.length}, audit ${report.auditOk ? 'verified' : 'NOT verified'}`,
+    `  invariants: delivered once ${figures.deliveredOnce} of ${result.certificates}, duplicated ${figures.duplicated}, lost ${figures.lost}, stuck ${figures.stuck}, unverified ${figures.unverified}, audit ${figures.auditVerified ? 'verified' : 'NOT verified'}`,
   );
-  for (const violation of report.violations.slice(0, 20)) console.log(`  ! ${violation}`);
+  for (const violation of result.invariants.violations.slice(0, 20)) console.log(`  ! ${violation}`);
   if (result.parked) {
     const parked = result.parked;
     console.log(`  ${parked.certificates} parked in review after ${parked.seconds.toFixed(0)} s: worker RSS ${parked.workerRssMiB} MiB   target < 1024 MiB`);

@@ -9,21 +9,19 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ingestVehicle } from '../certificates/ingest.ts';
-import { ensureSoftwareKey, openSoftwareSigner } from '../connectors/hsm/software.ts';
 import { loadConfig } from '../platform/config.ts';
 import { mapWithConcurrency } from '../platform/concurrency.ts';
 import { waitFor } from '../platform/wait.ts';
 import { startReleaseRun } from '../releases/service.ts';
 import { duration } from '../schemas/config/types.ts';
 import { seededRandom } from '../test/support/fuzz.ts';
-import { checkInvariants, SETTLED_STATUSES, type InvariantReport } from '../test/support/invariants.ts';
-import type { NapVinState } from '../test/support/lifecycle.ts';
+import { SETTLED_STATUSES, type InvariantReport } from '../test/support/invariants.ts';
 import { startTestSshd, type TestSshd } from '../test/support/sshd.ts';
 import { NAP_DESTINATION, nextVin, specimenRecord } from '../test/support/specimen.ts';
 import type { RunningCli } from '../test/support/processes.ts';
 import { approveUpdate, certificateWorkflowId, releaseNowUpdate } from '../workflows/certificate/definitions.ts';
 import type { Actor, CertificateStatus, ReviewPolicy } from '../schemas/certificate.ts';
-import { startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
+import { checkBenchInvariants, invariantFigures, startBenchStack, startWorkerProcess, type BenchStack } from './support/stack.ts';
 
 export const FAULT_KINDS = ['worker-kill', 'temporal-restart', 'postgres-restart', 'nap-unavailable', 'nap-slow', 'sftp-down'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -193,20 +191,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       intervalMs: 1_000,
       what: `${count} certificates delivered`,
     }).catch(() => undefined);
-    const signer = await openSoftwareSigner(await ensureSoftwareKey(config.ECOC_DATA_DIR));
-    const napState = async (vin: string) => {
-      const answer = await stack.napAdmin(`/admin/vins/${vin}`);
-      return answer.status === 404 ? undefined : (answer.body as NapVinState);
-    };
-    report = await checkInvariants({
-      db: stack.db,
-      accepted: ids,
-      signingCertificatePem: signer.certificatePem,
-      naps: new Map([[NAP_DESTINATION, { received: napState }]]),
-      partners: new Map([[SFTP_DESTINATION, partnerDir]]),
-      audit: { config },
-    });
-    await signer.close();
+    report = await checkBenchInvariants(stack, taskQueue, ids, new Map([[SFTP_DESTINATION, partnerDir]]));
   } finally {
     finished = true;
     await faulting.catch(() => undefined);
@@ -220,16 +205,17 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
 
 export function printSoak(result: SoakResult): void {
   const { report } = result;
+  const figures = invariantFigures(report);
   const rows: [string, string | number][] = [
     ...FAULT_KINDS.map((kind): [string, number] => [`faults: ${kind}`, result.faults[kind]]),
     ['worker restarts', result.workerRestarts],
     ['certificates', result.certificates],
-    ['delivered once', report.deliveredOnce],
-    ['duplicated', report.duplicated.length],
-    ['lost', report.lost.length + report.missing.length + report.unrecorded.length],
-    ['stuck', report.stuck.length],
-    ['unverified signatures', report.unverified.length],
-    ['audit verified', report.auditOk ? 'yes' : 'NO'],
+    ['delivered once', figures.deliveredOnce],
+    ['duplicated', figures.duplicated],
+    ['lost', figures.lost],
+    ['stuck', figures.stuck],
+    ['unverified signatures', figures.unverified],
+    ['audit verified', figures.auditVerified ? 'yes' : 'NO'],
   ];
   console.log(`\nSoak: ${result.certificates} certificates, seed ${result.seed}, ${result.seconds.toFixed(0)} s; final states ${JSON.stringify(report.byStatus)}`);
   for (const [name, value] of rows) console.log(`  ${name.padEnd(28)} ${String(value).padStart(6)}`);

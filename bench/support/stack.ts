@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startEmbeddedPostgres } from '../../platform/database/embedded-postgres.ts';
+import { ensureSoftwareKey, openSoftwareSigner } from '../../connectors/hsm/software.ts';
+import { loadConfig } from '../../platform/config.ts';
 import { createDatabase, type Database } from '../../platform/database/prisma.ts';
 import { prepareDatabase } from '../../platform/database/roles.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
@@ -19,7 +21,8 @@ import { devServerPidFile, startDevServer } from '../../platform/temporal/dev-se
 import { startNapSimulatorProcess, type NapSimulatorProcess } from '../../test/support/nap-simulator.ts';
 import { exitOf, REPO_ROOT, runCli, type RunningCli } from '../../test/support/processes.ts';
 import { createTestPki } from '../../test/support/tls.ts';
-import { mtlsJson } from '../../test/support/lifecycle.ts';
+import { checkInvariants, type InvariantReport } from '../../test/support/invariants.ts';
+import { mtlsJson, type NapVinState } from '../../test/support/lifecycle.ts';
 import { NAP_DESTINATION } from '../../test/support/specimen.ts';
 
 export interface BenchStack {
@@ -167,4 +170,34 @@ async function polling(stack: BenchStack, taskQueue: string, worker: RunningCli)
     return (await probe()).ok;
   }, { timeoutMs: 120_000, what: 'the worker process', fatal: () => worker.child.exitCode !== null });
   return worker;
+}
+
+/**
+ * The chaos suite's invariants over a bench run's certificates: the NAP simulator's state (and the
+ * given SFTP partners' directories) as the truth, signatures checked with the workers' key.
+ */
+export async function checkBenchInvariants(stack: BenchStack, taskQueue: string, ids: readonly string[], partners?: ReadonlyMap<string, string>): Promise<InvariantReport> {
+  const config = loadConfig({ ...process.env, ...stack.workerEnv(taskQueue) });
+  const signer = await openSoftwareSigner(await ensureSoftwareKey(config.ECOC_DATA_DIR));
+  try {
+    const received = async (vin: string) => {
+      const answer = await stack.napAdmin(`/admin/vins/${vin}`);
+      return answer.status === 404 ? undefined : (answer.body as NapVinState);
+    };
+    return await checkInvariants({ db: stack.db, accepted: ids, signingCertificatePem: signer.certificatePem, naps: new Map([[NAP_DESTINATION, { received }]]), partners, audit: { config } });
+  } finally {
+    await signer.close();
+  }
+}
+
+/** A report's figures as the benches print them: everything the destination lacks or we lack counts as lost. */
+export function invariantFigures(report: InvariantReport) {
+  return {
+    deliveredOnce: report.deliveredOnce,
+    duplicated: report.duplicated.length,
+    lost: report.lost.length + report.missing.length + report.unrecorded.length,
+    stuck: report.stuck.length,
+    unverified: report.unverified.length,
+    auditVerified: report.auditOk,
+  };
 }

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, watch } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,21 +10,41 @@ import { startReleaseRun } from '../../releases/service.ts';
 import { packageIdFor, type ReleaseProgress } from '../../workflows/release/definitions.ts';
 import { assertInvariants } from '../support/invariants.ts';
 import { actors, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
-import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjection, type WorkerProcess } from '../support/release.ts';
+import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjection, type SeededCertificate, type WorkerProcess } from '../support/release.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const COUNT = 4;
 
-/** The process that has `path` open (here: the partner's SFTP session writing the upload). */
-function processWriting(path: string): number | undefined {
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      if (readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === path)) return Number(pid);
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return undefined;
+/**
+ * A TCP relay in front of the partner's sshd that, once one connection has passed `holdAfter`
+ * bytes from the client, stops passing that client's bytes: an upload bigger than that waits
+ * mid-way with the partner holding part of it. `cut()` drops the held connection, as a dead
+ * client's would be.
+ */
+async function startHoldingRelay(targetPort: number, holdAfter: number) {
+  let held: { client: Socket; upstream: Socket } | undefined;
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    let passed = 0;
+    client.on('data', (chunk: Buffer) => {
+      if (held?.client === client) return;
+      upstream.write(chunk);
+      passed += chunk.length;
+      if (!held && passed >= holdAfter) held = { client, upstream };
+    });
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    isHolding: () => held !== undefined,
+    cut: () => held?.upstream.destroy(),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 const SFTP_DESTINATION = 'partner-sftp';
 const UPLOAD_DESTINATION = 'partner-sftp-upload';
@@ -42,6 +63,7 @@ describe('chaos: worker killed during an SFTP delivery', () => {
   let sshd: TestSshd;
   let partnerDir: string;
   let uploadDir: string;
+  let relay: Awaited<ReturnType<typeof startHoldingRelay>>;
   let dataDir: string;
   let worker: WorkerProcess | undefined;
   let admin: pg.Client;
@@ -52,12 +74,15 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     sshd = await startTestSshd();
     partnerDir = join(sshd.root, 'partner-in');
     uploadDir = join(sshd.root, 'partner-upload');
+    relay = await startHoldingRelay(sshd.endpoint().port, 32_768);
     mkdirSync(partnerDir);
     mkdirSync(uploadDir);
     h = await startLifecycleHarness({
       destinations: [
         { id: SFTP_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-in') },
-        { id: UPLOAD_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-upload') },
+        // Through the relay, which holds the first connection that sends more than 32 kB: the
+        // package upload (40 signed certificates) and not the SSH handshake and checks before it.
+        { id: UPLOAD_DESTINATION, kind: 'sftp', ...sshd.endpoint('partner-upload'), port: relay.port },
       ],
     });
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-chaos-commit-'));
@@ -72,6 +97,7 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     await admin?.end();
     await locker?.end();
     await h?.stop();
+    await relay?.close();
     await sshd?.dispose();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -86,6 +112,20 @@ describe('chaos: worker killed during an SFTP delivery', () => {
       ECOC_LOG_LEVEL: 'warn',
       ...env,
     });
+  }
+
+  /** A later release run finds nothing left to send, and each certificate reached the partner's directory once. */
+  async function expectDeliveredOnce(queue: string, destination: string, dir: string, seeded: SeededCertificate[]): Promise<void> {
+    const again = await startReleaseRun(h.client, { ...h.config, ECOC_TASK_QUEUE: queue }, { destination }, actors.release);
+    expect(((await h.client.workflow.getHandle(again.workflowId).result()) as ReleaseProgress).selected).toBe(0);
+    const report = await assertInvariants({
+      db: h.db,
+      accepted: seeded.map((c) => c.certificateId),
+      signingCertificatePem: h.signer.certificatePem,
+      partners: new Map([[destination, dir]]),
+      audit: { config: h.config },
+    });
+    expect(report).toMatchObject({ certificates: seeded.length, deliveredOnce: seeded.length, byStatus: { delivered: seeded.length } });
   }
 
   /** Backends waiting for the lock on delivery_receipt with an INSERT: receipts not yet written. */
@@ -139,20 +179,8 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     expect(summary).toMatchObject({ phase: 'completed', claimed: COUNT, delivered: COUNT, failed: 0, packages: COUNT / 2 });
     await waitForProjection(h, seeded.map((c) => c.certificateId), 'delivered');
 
-    // A later run finds nothing left to send.
-    const again = await startReleaseRun(h.client, config, { destination: SFTP_DESTINATION }, actors.release);
-    expect(((await h.client.workflow.getHandle(again.workflowId).result()) as ReleaseProgress).selected).toBe(0);
-
-    const packages = await readPackages(partnerDir);
-    expect(packages).toHaveLength(COUNT / 2);
-    const report = await assertInvariants({
-      db: h.db,
-      accepted: seeded.map((c) => c.certificateId),
-      signingCertificatePem: h.signer.certificatePem,
-      partners: new Map([[SFTP_DESTINATION, partnerDir]]),
-      audit: { config: h.config },
-    });
-    expect(report).toMatchObject({ certificates: COUNT, deliveredOnce: COUNT, byStatus: { delivered: COUNT } });
+    expect(await readPackages(partnerDir)).toHaveLength(COUNT / 2);
+    await expectDeliveredOnce(releaseQueue, SFTP_DESTINATION, partnerDir, seeded);
   }, 600_000);
 
   it('an upload cut off by a worker kill leaves no partial package: the retry replaces the .part and the partner gets the package once', async () => {
@@ -166,28 +194,13 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     const run = await startReleaseRun(h.client, config, { destination, chunkSize: count, concurrency: 1 }, actors.release);
     const name = packageFileName(packageIdFor(run.batchId, 1));
     const part = join(uploadDir, `${name}.part`);
-    // The upload is held by stopping the partner's SFTP session process the moment the .part
-    // appears (inotify), so the kill lands between the open and the rename, not by timing.
-    let held: { pid: number; bytes: number } | undefined;
-    const watcher = watch(uploadDir, (_event, file) => {
-      if (held || file !== `${name}.part`) return;
-      const pid = processWriting(part);
-      if (pid === undefined) return;
-      process.kill(pid, 'SIGSTOP');
-      held = { pid, bytes: statSync(part).size };
-    });
-    try {
-      worker = await startWorker(queue);
-      await waitFor(async () => held !== undefined, { timeoutMs: 120_000, intervalMs: 50, what: 'the upload to begin', fatal: () => worker!.child.exitCode !== null });
-    } finally {
-      watcher.close();
-    }
+    worker = await startWorker(queue);
+    await waitFor(async () => relay.isHolding() && existsSync(part), { timeoutMs: 120_000, intervalMs: 50, what: 'the upload to be held mid-way', fatal: () => worker!.child.exitCode !== null });
     expect(readdirSync(uploadDir)).toEqual([`${name}.part`]); // not committed
     worker.child.kill('SIGKILL');
     expect(await worker.exited).toBe('SIGKILL');
-    // The partner's session goes on: it takes in what reached it, then sees the connection gone.
-    process.kill(held!.pid, 'SIGCONT');
-    await waitFor(async () => !existsSync(`/proc/${held!.pid}`), { timeoutMs: 30_000, intervalMs: 50, what: "the partner's SFTP session to end" });
+    // The dead client's connection goes; the partner keeps what reached it.
+    relay.cut();
     const leftover = readFileSync(part);
     expect(readdirSync(uploadDir)).toEqual([`${name}.part`]);
 
@@ -200,21 +213,11 @@ describe('chaos: worker killed during an SFTP delivery', () => {
     // One whole package, nothing partial left, and the kill was before the upload could have finished.
     expect(readdirSync(uploadDir).sort()).toEqual([name]);
     const delivered = readFileSync(join(uploadDir, name));
-    expect(held!.bytes).toBeLessThan(delivered.byteLength); // the kill came before the upload had finished
-    expect(leftover.byteLength).toBeLessThanOrEqual(delivered.byteLength);
+    expect(leftover.byteLength).toBeLessThan(delivered.byteLength); // the kill came before the upload had finished
     expect(delivered.subarray(0, leftover.byteLength).equals(leftover)).toBe(true); // the cut-off copy was a prefix of it
     const [pkg] = await readPackages(uploadDir);
     expect(pkg!.manifest.files.map((file) => file.vin).sort()).toEqual(seeded.map((c) => c.vin).sort());
 
-    const again = await startReleaseRun(h.client, config, { destination }, actors.release);
-    expect(((await h.client.workflow.getHandle(again.workflowId).result()) as ReleaseProgress).selected).toBe(0);
-    const report = await assertInvariants({
-      db: h.db,
-      accepted: seeded.map((c) => c.certificateId),
-      signingCertificatePem: h.signer.certificatePem,
-      partners: new Map([[destination, uploadDir]]),
-      audit: { config: h.config },
-    });
-    expect(report).toMatchObject({ certificates: count, deliveredOnce: count, byStatus: { delivered: count } });
+    await expectDeliveredOnce(queue, destination, uploadDir, seeded);
   }, 600_000);
 });
