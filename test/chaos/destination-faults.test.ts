@@ -7,13 +7,13 @@ import { startReleaseRun } from '../../releases/service.ts';
 import type { Config } from '../../schemas/config/index.ts';
 import type { AcknowledgementWatchResult, ReleaseProgress } from '../../workflows/release/definitions.ts';
 import { assertInvariants } from '../support/invariants.ts';
-import { actors, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
+import { actors, startLifecycleHarness, testDestination, type LifecycleHarness } from '../support/lifecycle.ts';
 import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjection, type SeededCertificate, type WorkerProcess } from '../support/release.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 import { mountSmallDisk, type SmallDisk } from '../support/tmpfs.ts';
 
-const PARTNER_DOWN = 'partner-down';
-const PARTNER_FULL = 'partner-full';
+const PARTNER_DOWN = testDestination('partner-down');
+const PARTNER_FULL = testDestination('partner-full');
 const NAP_SLOW = 'nap-slow';
 const NAP_SILENT = 'nap-silent';
 const OUTAGE_MS = 60_000;

@@ -9,7 +9,7 @@ import { waitFor } from '../../platform/wait.ts';
 import { startReleaseRun } from '../../releases/service.ts';
 import { packageIdFor, type ReleaseProgress } from '../../workflows/release/definitions.ts';
 import { assertInvariants } from '../support/invariants.ts';
-import { actors, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
+import { actors, startLifecycleHarness, testDestination, type LifecycleHarness } from '../support/lifecycle.ts';
 import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjection, type SeededCertificate, type WorkerProcess } from '../support/release.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
@@ -46,8 +46,8 @@ async function startHoldingRelay(targetPort: number, holdAfter: number) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-const SFTP_DESTINATION = 'partner-sftp';
-const UPLOAD_DESTINATION = 'partner-sftp-upload';
+const SFTP_DESTINATION = testDestination('partner-sftp');
+const UPLOAD_DESTINATION = testDestination('partner-sftp-upload');
 const RETRY_WINDOW = '15s';
 
 /**

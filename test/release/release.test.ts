@@ -7,7 +7,7 @@ import { startReleaseRun } from '../../releases/service.ts';
 import { claimForReleaseUpdate, releaseNowUpdate, reportDeliveryUpdate } from '../../workflows/certificate/definitions.ts';
 import { type AcknowledgementWatchResult, newBatchId, releaseNowWorkflowId, type ReleaseProgress } from '../../workflows/release/definitions.ts';
 import type { releaseWorkflow } from '../../workflows/release/index.ts';
-import { actors, NAP_DESTINATION, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
+import { actors, NAP_DESTINATION, startLifecycleHarness, testDestination, type LifecycleHarness } from '../support/lifecycle.ts';
 import { readPackages, seedAwaitingRelease, waitForProjection } from '../support/release.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
@@ -17,7 +17,7 @@ import { startTestSshd, type TestSshd } from '../support/sshd.ts';
  * destination would take most of the suite's time budget; bench/release.ts runs 500 and more.
  */
 const COUNT = 60;
-const SFTP_DESTINATION = 'partner-sftp';
+const SFTP_DESTINATION = testDestination('partner-sftp');
 /** Seeding and releasing this many through the full pipeline on a shared 2-core machine takes minutes. */
 const BIG_TEST_TIMEOUT = 900_000;
 

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../platform/wait.ts';
 import { releaseRunProgress, startReleaseRun } from '../../releases/service.ts';
 import type { ReleaseProgress } from '../../workflows/release/definitions.ts';
-import { actors, startLifecycleHarness, type LifecycleHarness } from '../support/lifecycle.ts';
+import { actors, startLifecycleHarness, testDestination, type LifecycleHarness } from '../support/lifecycle.ts';
 import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjection, type WorkerProcess } from '../support/release.ts';
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const COUNT = 40;
-const SFTP_DESTINATION = 'partner-sftp';
+const SFTP_DESTINATION = testDestination('partner-sftp');
 
 /**
  * The release runs on a worker process (production activities and channels, test/support/worker-process.ts), killed

@@ -37,7 +37,7 @@ export const actors = {
   ops: { id: 'ops', roles: ['ops'] },
 } satisfies Record<string, Actor>;
 
-export { NAP_DESTINATION, nextVin, specimenRecord } from './specimen.ts';
+export { NAP_DESTINATION, nextVin, specimenRecord, testDestination } from './specimen.ts';
 
 export interface LifecycleHarness {
   client: Client;

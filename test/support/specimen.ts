@@ -5,11 +5,16 @@ import type { CocDataGroup } from '../../schemas/ivi/index.ts';
 import type { VehicleRecord } from '../../schemas/vehicle-record.ts';
 
 /**
- * The NAP destination of the test harnesses. Release workflow and schedule ids derive from the
- * destination (one release per destination at a time), and test files share one Temporal
- * server: each file (its own process) gets its own destination id.
+ * A destination id of this test file. Release workflow and schedule ids derive from the
+ * destination (one release per destination at a time), and test files running side by side share
+ * one Temporal server: a literal id would let one file's release refuse another's.
  */
-export const NAP_DESTINATION = `nap-be-${process.pid.toString(36)}`;
+export function testDestination(name: string): string {
+  return `${name}-${process.pid.toString(36)}`;
+}
+
+/** The NAP destination of the test harnesses. */
+export const NAP_DESTINATION = testDestination('nap-be');
 const SPECIMEN = new URL('../fixtures/ivi2/M1-01_electric.xml', import.meta.url);
 let specimen: CocDataGroup | undefined;
 
