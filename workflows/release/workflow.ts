@@ -9,6 +9,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  TimeoutFailure,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -145,7 +146,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseProgr
       );
     } catch (error) {
       const cancelled = isCancellation(error);
-      const reason = cancelled ? 'release cancelled' : `delivery to ${destination} gave up: ${failureMessage(error)}`;
+      const reason = cancelled ? 'release cancelled' : `delivery to ${destination} gave up: ${failureMessage(error, plan.deliveryRetryMs)}`;
       log.warn('release chunk not delivered', { batchId, chunk: chunk.number, reason });
       await settle(claimedIds, reason);
       if (cancelled) throw error;
@@ -222,6 +223,15 @@ async function inLanes<T>(items: T[], lanes: number, work: (item: T) => Promise<
   if (failure) throw failure.reason;
 }
 
-function failureMessage(error: unknown): string {
-  return error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message;
+/**
+ * Why a delivery step failed, in the destination's words where there are any. When the retry
+ * window closes, Temporal's timeout carries the last attempt's failure, or none if an attempt was
+ * still running (e.g. a destination that accepts the connection and never answers).
+ */
+function failureMessage(error: unknown, retryForMs: number): string {
+  if (!(error instanceof ActivityFailure) || !error.cause) return (error as Error).message;
+  const { cause } = error;
+  if (!(cause instanceof TimeoutFailure) || cause.timeoutType !== 'SCHEDULE_TO_CLOSE') return cause.message;
+  const window = `no attempt succeeded in ${Math.round(retryForMs / 1000)} s of retries`;
+  return cause.cause ? `${window}; the last one failed: ${cause.cause.message}` : `${window}; the last one was still running`;
 }
