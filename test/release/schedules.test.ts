@@ -50,13 +50,19 @@ describe('release schedules on the real Temporal server', () => {
 
   async function waitForSchedule(what: string, done: (view: ReleaseScheduleView) => boolean, timeoutMs = 240_000): Promise<ReleaseScheduleView> {
     let view: ReleaseScheduleView | undefined;
-    await waitFor(
-      async () => {
-        view = await describeNow();
-        return done(view);
-      },
-      { timeoutMs, intervalMs: 500, what },
-    );
+    try {
+      await waitFor(
+        async () => {
+          view = await describeNow();
+          return done(view);
+        },
+        { timeoutMs, intervalMs: 500, what },
+      );
+    } catch (error) {
+      // What the schedule showed last is what tells a slow server from a wrong count.
+      const last = view && { actionsTaken: view.actionsTaken, skippedOverlap: view.skippedOverlap, recentRuns: view.recentRuns };
+      throw new Error(`${(error as Error).message}; the schedule last showed ${JSON.stringify(last)}`, { cause: error });
+    }
     return view!;
   }
 
@@ -136,25 +142,27 @@ describe('release schedules on the real Temporal server', () => {
     const waiting = await seedAwaitingRelease(h, { count: 4, destination });
     await createReleaseSchedule(h.client, h.config, { destination, every: '1h' }, actors.release);
     await h.nap.outage(1_000_000); // the NAP answers 503 until further notice: the first run stays busy
-
-    await triggerReleaseSchedule(h.client, h.config, { destination }, actors.release);
     let batchId = '';
-    await waitFor(
-      async () => {
-        const run = await releaseRunProgress(h.client, h.config, { destination }, actors.ops).catch(() => undefined);
-        batchId = run?.progress.batchId ?? '';
-        return run?.status === 'RUNNING' && run.progress.claimed === 4;
-      },
-      { timeoutMs: 120_000, intervalMs: 500, what: 'the first run to claim the certificates' },
-    );
+    try {
+      await triggerReleaseSchedule(h.client, h.config, { destination }, actors.release);
+      await waitFor(
+        async () => {
+          const run = await releaseRunProgress(h.client, h.config, { destination }, actors.ops).catch(() => undefined);
+          batchId = run?.progress.batchId ?? '';
+          return run?.status === 'RUNNING' && run.progress.claimed === 4;
+        },
+        { timeoutMs: 90_000, intervalMs: 500, what: 'the first run to claim the certificates' },
+      );
 
-    await triggerReleaseSchedule(h.client, h.config, { destination }, actors.release);
-    const overlapped = await waitForSchedule('the second trigger to be skipped', (view) => view.skippedOverlap >= 1);
-    expect(overlapped.actionsTaken).toBe(1);
-    const manual = await startReleaseRun(h.client, h.config, { destination }, actors.release);
-    expect(manual).toMatchObject({ started: false, workflowId: `release-${destination}`, batchId });
-
-    await h.nap.outage(0);
+      await triggerReleaseSchedule(h.client, h.config, { destination }, actors.release);
+      const overlapped = await waitForSchedule('the second trigger to be skipped', (view) => view.skippedOverlap >= 1, 90_000);
+      expect(overlapped.actionsTaken).toBe(1);
+      const manual = await startReleaseRun(h.client, h.config, { destination }, actors.release);
+      expect(manual).toMatchObject({ started: false, workflowId: `release-${destination}`, batchId });
+    } finally {
+      // Also when the test fails: a run left retrying against the outage would hold the destination for the next test.
+      await h.nap.outage(0);
+    }
     const done = await waitForSchedule('the first run to complete', (view) => view.recentRuns[0]?.status === 'COMPLETED');
     expect(done.recentRuns).toHaveLength(1);
     expect(done.recentRuns[0]!.result).toMatchObject({ outcome: 'released', summary: { batchId, delivered: 4, failed: 0 } });
