@@ -16,6 +16,7 @@ const PARTNER_DOWN = testDestination('partner-down');
 const PARTNER_FULL = testDestination('partner-full');
 const NAP_SLOW = 'nap-slow';
 const NAP_SILENT = 'nap-silent';
+const NAP_GONE = 'nap-gone';
 const OUTAGE_MS = 60_000;
 /** One NAP call or upload; the slow NAP answers after 30 s, long after this. */
 const DELIVERY_TIMEOUT = '5s';
@@ -32,7 +33,9 @@ const RETRY_WINDOW = '20s';
  * - a NAP that answers after 30 s: the call times out (ECOC_DELIVERY_TIMEOUT), the resend is
  *   recognised by its IviReferenceId and answered with the first receipt;
  * - a NAP that stores the message and never answers: the step gives up after its retry window and
- *   the certificate waits for the next release run, which delivers it once when the NAP answers again.
+ *   the certificate waits for the next release run, which delivers it once when the NAP answers again;
+ * - a NAP that is gone for longer than the retry window: the certificate waits for the next run,
+ *   and its history says what the last attempt met.
  */
 describe.concurrent('chaos: destination faults', () => {
   let h: LifecycleHarness;
@@ -53,7 +56,7 @@ describe.concurrent('chaos: destination faults', () => {
         { id: PARTNER_DOWN, kind: 'sftp', ...down.endpoint('in') },
         { id: PARTNER_FULL, kind: 'sftp', ...full.endpoint('in') },
       ],
-      extraNaps: [NAP_SLOW, NAP_SILENT],
+      extraNaps: [NAP_SLOW, NAP_SILENT, NAP_GONE],
       env: { ECOC_DELIVERY_TIMEOUT: DELIVERY_TIMEOUT, ECOC_RELEASE_DELIVERY_RETRY_FOR: RETRY_WINDOW, ECOC_RELEASE_ACK_POLL_INTERVAL: '1s', ECOC_RELEASE_ACK_TIMEOUT: '5s' },
     });
     dataDir = mkdtempSync(join(tmpdir(), 'ecoc-chaos-destinations-'));
@@ -191,4 +194,16 @@ describe.concurrent('chaos: destination faults', () => {
     await waitForProjection(h, ids(seeded), 'acknowledged', 30_000);
     expect(await invariants(seeded, { nap: NAP_SILENT })).toMatchObject({ deliveredOnce: 1, byStatus: { acknowledged: 1 } });
   }, 180_000);
+
+  it('a NAP gone for longer than the retry window: the certificate waits for the next run, its history naming the last error', async ({ expect }) => {
+    const seeded = await seedAwaitingRelease(h, { count: 1, destination: NAP_GONE });
+    await h.naps.get(NAP_GONE)!.stop(); // its port refuses connections: each attempt fails at once, the window ends between attempts
+    const run = await release(NAP_GONE);
+    expect(await run.done).toMatchObject({ delivered: 0, failed: 1, failedPermanently: 0 });
+    const state = await h.waitForStatus(seeded[0]!.certificateId, 'awaiting_release');
+    expect(state.transitions.at(-1)?.note).toMatch(
+      new RegExp(`^batch ${NAP_GONE}-.*: delivery to ${NAP_GONE} gave up: no attempt succeeded in 20 s of retries; the last one failed: .*ECONNREFUSED`),
+    );
+    expect(await h.db.deliveryReceipt.count({ where: { destination: NAP_GONE } })).toBe(0);
+  }, 120_000);
 });

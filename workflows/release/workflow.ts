@@ -224,14 +224,17 @@ async function inLanes<T>(items: T[], lanes: number, work: (item: T) => Promise<
 }
 
 /**
- * Why a delivery step failed, in the destination's words where there are any. When the retry
- * window closes, Temporal's timeout carries the last attempt's failure, or none if an attempt was
- * still running (e.g. a destination that accepts the connection and never answers).
+ * Why a delivery step failed, in the destination's words, and whether its retry window ran out.
+ * Temporal ends a step whose next retry would start after the window with the last attempt's
+ * failure (retry state TIMEOUT); a window that closes during an attempt is a timeout failure of its
+ * own, carrying no cause (e.g. a destination that takes the message and never answers).
  */
 function failureMessage(error: unknown, retryForMs: number): string {
   if (!(error instanceof ActivityFailure) || !error.cause) return (error as Error).message;
   const { cause } = error;
-  if (!(cause instanceof TimeoutFailure) || cause.timeoutType !== 'SCHEDULE_TO_CLOSE') return cause.message;
   const window = `no attempt succeeded in ${Math.round(retryForMs / 1000)} s of retries`;
-  return cause.cause ? `${window}; the last one failed: ${cause.cause.message}` : `${window}; the last one was still running`;
+  if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE') {
+    return cause.cause ? `${window}; the last one failed: ${cause.cause.message}` : `${window}; the last one was still running`;
+  }
+  return error.retryState === 'TIMEOUT' ? `${window}; the last one failed: ${cause.message}` : cause.message;
 }
