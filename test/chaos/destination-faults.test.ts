@@ -14,9 +14,9 @@ import { mountSmallDisk, type SmallDisk } from '../support/tmpfs.ts';
 
 const PARTNER_DOWN = testDestination('partner-down');
 const PARTNER_FULL = testDestination('partner-full');
-const NAP_SLOW = 'nap-slow';
-const NAP_SILENT = 'nap-silent';
-const NAP_GONE = 'nap-gone';
+const NAP_SLOW = testDestination('nap-slow');
+const NAP_SILENT = testDestination('nap-silent');
+const NAP_GONE = testDestination('nap-gone');
 const OUTAGE_MS = 60_000;
 /** One NAP call or upload; the slow NAP answers after 30 s, long after this. */
 const DELIVERY_TIMEOUT = '5s';

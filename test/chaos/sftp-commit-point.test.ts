@@ -14,6 +14,9 @@ import { readPackages, seedAwaitingRelease, startWorkerProcess, waitForProjectio
 import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const COUNT = 4;
+const SFTP_DESTINATION = testDestination('partner-sftp');
+const UPLOAD_DESTINATION = testDestination('partner-sftp-upload');
+const RETRY_WINDOW = '15s';
 
 /**
  * A TCP relay in front of the partner's sshd that, once one connection has passed `holdAfter`
@@ -46,9 +49,6 @@ async function startHoldingRelay(targetPort: number, holdAfter: number) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-const SFTP_DESTINATION = testDestination('partner-sftp');
-const UPLOAD_DESTINATION = testDestination('partner-sftp-upload');
-const RETRY_WINDOW = '15s';
 
 /**
  * A worker killed during an SFTP delivery, at the two points that matter. First the window issue 18 names: a package is on the partner's server (the rename committed it) but

@@ -226,8 +226,9 @@ async function inLanes<T>(items: T[], lanes: number, work: (item: T) => Promise<
 /**
  * Why a delivery step failed, in the destination's words, and whether its retry window ran out.
  * Temporal ends a step whose next retry would start after the window with the last attempt's
- * failure (retry state TIMEOUT); a window that closes during an attempt is a timeout failure of its
- * own, carrying no cause (e.g. a destination that takes the message and never answers).
+ * failure (retry state TIMEOUT); a window that closes otherwise is a timeout failure of its own,
+ * without a cause when an attempt was still running (a destination that takes the message and
+ * never answers).
  */
 function failureMessage(error: unknown, retryForMs: number): string {
   if (!(error instanceof ActivityFailure) || !error.cause) return (error as Error).message;
